@@ -1,0 +1,34 @@
+"""glyphart: grow glyphs out of nothing with inverted auto-encoders, and render them as art.
+
+    >>> import glyphart
+    >>> preset = glyphart.load_preset("hd-color")
+    >>> z = glyphart.messages(preset, "0-7")
+    >>> images = preset.generator(z)          # (8, 3, 256, 256) in [0, 1]
+
+Heavy modules (torch) load on first use, so `glyphart --help` stays fast.
+"""
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_preset": ("presets", "load_preset"),
+    "messages": ("latent", "messages"),
+    "parse_seeds": ("latent", "parse_seeds"),
+    "load_spec": ("spec", "load_spec"),
+    "train": ("train", "train"),
+    "evaluate": ("metrics", "evaluate"),
+    "render_sheet": ("render.sheet", "render_sheet"),
+    "render_poster": ("render.poster", "render_poster"),
+    "render_video": ("render.video_loop", "render_video"),
+    "GlyphartError": ("errors", "GlyphartError"),
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attr)
+    raise AttributeError(f"module 'glyphart' has no attribute {name!r}")

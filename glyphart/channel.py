@@ -1,0 +1,91 @@
+"""The differentiable noisy channel between generator and decoder (kornia).
+
+Order: colour jitter, blur, multiplicative noise, additive noise, affine, perspective, warp, crop.
+Noise comes before the warps, as in the source: warped noise is smooth noise, and that is what
+pushes generators toward smooth, high-contrast shapes.
+"""
+
+from __future__ import annotations
+
+import kornia.augmentation as K
+import torch
+from torch import nn
+
+from .spec import AffineSpec, ChannelSpec, NoiseSpec, PerspectiveSpec
+
+
+class GaussianNoise(nn.Module):
+    def __init__(self, std: float, p: float = 1.0, multiplicative: bool = False):
+        super().__init__()
+        self.std, self.p, self.multiplicative = std, p, multiplicative
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        noise = torch.randn_like(x) * self.std
+        if self.p < 1.0:
+            noise = noise * (torch.rand(x.shape[0], 1, 1, 1, device=x.device) < self.p)
+        return x * (1 + noise) if self.multiplicative else x + noise
+
+    def extra_repr(self) -> str:
+        return f"std={self.std}, p={self.p}, multiplicative={self.multiplicative}"
+
+
+class Channel(nn.Sequential):
+    """Random at every call, in training and eval mode alike (it *is* the noise)."""
+
+    def set_strength(self, fraction: float) -> None:
+        """Scale the probability of every geometric transformation (training curriculum).
+
+        A fresh generator/decoder pair first agrees on a code through noise alone, then
+        learns to make it survive warps as they are phased in.
+        """
+        for layer in self:
+            if isinstance(layer, GEOMETRIC):
+                if not hasattr(layer, "base_p"):
+                    layer.base_p = layer.p
+                layer.p = layer.base_p * min(max(fraction, 0.0), 1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # kornia's warps run in float32; autocast would otherwise feed them bf16.
+        with torch.autocast(x.device.type, enabled=False):
+            return super().forward(x.float())
+
+
+GEOMETRIC = (K.RandomAffine, K.RandomPerspective, K.RandomThinPlateSpline, K.RandomResizedCrop)
+
+
+def build_channel(spec: ChannelSpec, size: int) -> Channel:
+    layers: list[nn.Module] = []
+    if (c := spec.color_jitter) is not None:
+        layers.append(K.ColorJitter(c.brightness, c.contrast, c.saturation, c.hue, p=c.p))
+    if (b := spec.blur) is not None:
+        k = 2 * int(3 * b.sigma[1]) + 1
+        layers.append(K.RandomGaussianBlur((k, k), tuple(b.sigma), p=b.p))
+    if (m := spec.multiplicative) is not None:
+        layers.append(GaussianNoise(m.std, m.p, multiplicative=True))
+    if (n := spec.noise) is not None:
+        layers.append(GaussianNoise(n.std, n.p))
+    if (a := spec.affine) is not None:
+        layers.append(K.RandomAffine(degrees=a.degrees, translate=[a.translate, a.translate],
+                                     scale=list(a.scale), shear=[-a.shear, a.shear], p=a.p))
+    if (s := spec.perspective) is not None:
+        layers.append(K.RandomPerspective(s.distortion, p=s.p))
+    if (w := spec.warp) is not None:
+        layers.append(K.RandomThinPlateSpline(scale=w.scale, p=w.p))
+    if (c := spec.crop) is not None:
+        layers.append(K.RandomResizedCrop((size, size), scale=tuple(c.scale),
+                                          ratio=tuple(c.ratio), p=c.p))
+    return Channel(*layers)
+
+
+# DESIGN.md's reference channel: exactly the source's snippet, `noise(imgs + randn/4)` with
+# RandomAffine(30, [0.1, 0.1], [0.9, 1.1], [-10, 10]) at kornia's default p = 0.5 and
+# RandomPerspective(0.6, p=0.5). Every preset is measured through it.
+REFERENCE_CHANNEL = ChannelSpec(
+    noise=NoiseSpec(std=0.25, p=1.0),
+    affine=AffineSpec(degrees=30.0, translate=0.1, scale=[0.9, 1.1], shear=10.0, p=0.5),
+    perspective=PerspectiveSpec(distortion=0.6, p=0.5),
+)
+
+
+def reference_channel(size: int) -> Channel:
+    return build_channel(REFERENCE_CHANNEL, size)

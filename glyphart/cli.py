@@ -1,0 +1,253 @@
+"""Command line: parse, call the library, report. No logic lives here.
+
+torch is imported inside the commands that need it, so `--help` and `--version` answer fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import GlyphartError
+
+
+def reports_errors(fn):
+    """Turn GlyphartError (and Ctrl-C) into one clean line and exit code 2 (130)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except GlyphartError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="glyphart")
+def main():
+    """Grow glyphs out of nothing and turn them into art.
+
+    \b
+    Quick start:
+      glyphart presets                                   list presets
+      glyphart render --preset hd-color --video lerp.webm
+      glyphart render --preset gray --poster poster.png --size a3
+      glyphart train my-preset.toml --minutes 20
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# presets
+
+
+@main.command("presets")
+@reports_errors
+def presets_cmd():
+    """List built-in and user presets."""
+    from .presets import available, user_dir
+    from .spec import load_spec
+    rows = []
+    for files in available():
+        try:
+            spec = load_spec(files.toml)
+            m = spec.model
+            rows.append((files.name, files.origin, "color" if m.channels == 3 else "gray",
+                         f"{m.size}px", str(m.message_size), "yes" if files.trained else "no",
+                         spec.description))
+        except GlyphartError as e:
+            rows.append((files.name, files.origin, "?", "?", "?", "?", f"INVALID: {e}"))
+    header = ("name", "origin", "kind", "size", "message", "trained", "description")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(6)]
+    for row in [header] + rows:
+        cells = [c.ljust(w) for c, w in zip(row[:6], widths)]
+        click.echo("  ".join(cells) + "  " + _shorten(row[6], 70))
+    click.echo(f"\nuser presets folder: {user_dir()} (set GLYPHART_PRESETS to change it)")
+
+
+def _shorten(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@main.group("preset")
+def preset_group():
+    """Copy and inspect presets."""
+
+
+@preset_group.command("new")
+@click.argument("name")
+@click.option("--from", "source", default="gray", show_default=True,
+              help="Preset (name or .toml path) to copy.")
+@click.option("--with-weights", is_flag=True, help="Copy the trained weights and record too.")
+@click.option("--force", is_flag=True, help="Overwrite an existing preset of that name.")
+@reports_errors
+def preset_new(name, source, with_weights, force):
+    """Copy a preset to NAME (user presets folder) or to a path ending in .toml."""
+    from .presets import copy_preset
+    target = copy_preset(source, name, with_weights=with_weights, force=force)
+    click.echo(f"wrote {target}" + (" (with weights)" if with_weights else ""))
+
+
+@preset_group.command("show")
+@click.argument("name")
+@reports_errors
+def preset_show(name):
+    """Print a preset's TOML, with where it lives and whether it is trained."""
+    from .presets import find
+    from .spec import load_spec
+    files = find(name)
+    load_spec(files.toml)  # validate
+    click.echo(f"# {files.toml} ({files.origin}, {'trained' if files.trained else 'untrained'})")
+    click.echo(files.toml.read_text(), nl=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# training and evaluation
+
+
+@main.command("train")
+@click.argument("preset")
+@click.option("--steps", type=click.IntRange(1), help="Training steps (default: the preset's).")
+@click.option("--minutes", type=click.FloatRange(0, min_open=True),
+              help="Stop after this many wall-clock minutes.")
+@click.option("--resume", is_flag=True, help="Continue from the last checkpoint.")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Preset TOML to write (weights and record beside it). Default: the preset "
+                   "itself when given as a path, else the user presets folder.")
+@click.option("--video", type=click.Path(dir_okay=False),
+              help="Also write a training video (.webm/.mp4/.gif) of 64 fixed glyphs.")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+              show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@reports_errors
+def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
+    """Train PRESET (a name or a .toml path)."""
+    from .presets import find, user_dir
+    from .spec import load_spec
+    from .train import train
+    files = find(preset)
+    spec = load_spec(files.toml)
+    if out is None:
+        out = files.toml if files.origin != "built-in" else user_dir() / files.toml.name
+    out = Path(out)
+    if out.suffix != ".toml":
+        raise GlyphartError(f"--out {out}: give a .toml path (weights go beside it)")
+    record = train(spec, out, steps=steps, minutes=minutes, resume=resume, video=video,
+                   device=device, quiet=quiet)
+    m = record.get("metrics", {})
+    click.echo(f"trained {record['preset']}: {record['steps']} steps in "
+               f"{record['wall_minutes']} min, loss {record['loss_first']} -> "
+               f"{record['loss_final']}, {m.get('bits_per_glyph_reference', '?')} bits/glyph "
+               f"(reference channel); weights {out.with_suffix('.safetensors')}")
+
+
+@main.command("eval")
+@click.argument("preset")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--messages", "n", type=click.IntRange(1024), default=4096, show_default=True)
+@reports_errors
+def eval_cmd(preset, as_json, n):
+    """Measure PRESET: bits per glyph, identification accuracy, high-frequency fraction."""
+    from .metrics import evaluate
+    from .presets import load_preset
+    loaded = load_preset(preset)
+    result = {"preset": loaded.name, **evaluate(loaded, n=n)}
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"preset                          {loaded.name}")
+    click.echo(f"bits per glyph (own channel)    {result['bits_per_glyph']}")
+    click.echo(f"bits per glyph (reference)      {result['bits_per_glyph_reference']}")
+    click.echo(f"identification among 1024       {100 * result['identification_accuracy']:.2f} %")
+    click.echo(f"high-frequency fraction         {result['high_frequency_fraction']}")
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
+@main.command("render")
+@click.option("--preset", "preset_name", required=True, help="Preset name or .toml path.")
+@click.option("--seeds", help="Seeds, e.g. 0-63,100 (default: the preset's for each output).")
+@click.option("--message", "message_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A .npy message file (from `glyphart invert`), used as glyphs/keyframes "
+                   "after the seeds. Repeatable.")
+@click.option("--sheet", type=click.Path(dir_okay=False), help="Write a glyph sheet PNG.")
+@click.option("--poster", type=click.Path(dir_okay=False),
+              help="Write a poster PNG. {preset}, {seed} or {page} in the name write one per "
+                   "seed / page.")
+@click.option("--video", type=click.Path(dir_okay=False),
+              help="Write a looping video: .webm (VP9), .mp4 (H.264) or .gif.")
+@click.option("--palette", help="Gray presets: chalk, ink, blueprint, neon, gold, rose, sepia.")
+@click.option("--fg", help="Foreground colour #rrggbb (gray presets).")
+@click.option("--bg", help="Background colour #rrggbb.")
+@click.option("--style", type=click.Choice(["ink", "smooth", "nearest"]),
+              help="Enlarging: ink (crisp edges at any size), smooth (bicubic), nearest.")
+@click.option("--grid", help="Sheet/poster grid ROWSxCOLS (default: automatic).")
+@click.option("--glyph-px", type=click.IntRange(4, 4096), help="Sheet glyph size in pixels.")
+@click.option("--gap", type=click.IntRange(0, 1024), help="Pixels between glyphs.")
+@click.option("--labels", is_flag=True, help="Print seed numbers under sheet glyphs.")
+@click.option("--size", default="a3", show_default=True,
+              help="Poster size: a0-a5, letter, tabloid, WxHpx, WxHin, WxHmm, WxHcm.")
+@click.option("--dpi", type=click.FloatRange(1, 10000), default=300, show_default=True)
+@click.option("--landscape", is_flag=True, help="Poster in landscape orientation.")
+@click.option("--margin", type=click.FloatRange(0), help="Poster margin in inches.")
+@click.option("--layout", type=click.Choice(["grid", "hero"]),
+              help="Poster layout (default: hero with {seed} in the name, else grid).")
+@click.option("--per-page", type=click.IntRange(1), default=24, show_default=True,
+              help="Glyphs per poster page with {page} in the name.")
+@click.option("--force", is_flag=True, help="Batch posters: redo files that are already done.")
+@click.option("--video-grid", default="1x1", show_default=True,
+              help="Video cells ROWSxCOLS; each cell morphs along its own path.")
+@click.option("--seconds", type=click.FloatRange(0, min_open=True), help="Video length.")
+@click.option("--frames-per-key", type=click.IntRange(1), help="Video frames per keyframe.")
+@click.option("--fps", type=click.IntRange(1, 240))
+@click.option("--interp", type=click.Choice(["lerp", "slerp", "cubic"]))
+@click.option("--video-px", type=click.IntRange(8, 4096), help="Video cell size in pixels.")
+@click.option("--crf", type=click.IntRange(0, 63), default=30, show_default=True,
+              help="Video quality: lower is better and larger.")
+@click.option("--speed", type=click.IntRange(0, 8), default=4, show_default=True,
+              help="VP9 encoder speed (-cpu-used): higher is faster and larger.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@reports_errors
+def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette, fg, bg, style,
+               grid, glyph_px, gap, labels, size, dpi, landscape, margin, layout, per_page,
+               force, video_grid, seconds, frames_per_key, fps, interp, video_px, crf, speed,
+               quiet):
+    """Render glyph sheets, print posters and looping videos from a trained preset."""
+    from .render.api import Render
+    job = Render.load(preset_name, seeds=seeds, message_files=message_files, palette=palette,
+                      fg=fg, bg=bg, style=style)
+    if not (sheet or poster or video):
+        sheet = str(Path("outputs") / f"{job.preset.name}-sheet.png")
+    if sheet:
+        path = job.sheet(sheet, grid=grid, glyph_px=glyph_px, gap=gap, labels=labels)
+        _done(path, quiet)
+    if poster:
+        for path in job.posters(poster, size=size, dpi=dpi, landscape=landscape, margin=margin,
+                                layout=layout, grid=grid, per_page=per_page, force=force,
+                                quiet=quiet):
+            _done(path, quiet)
+    if video:
+        path = job.video(video, grid=video_grid, seconds=seconds, frames_per_key=frames_per_key,
+                         fps=fps, interp=interp, px=video_px, gap=gap, crf=crf, speed=speed,
+                         quiet=quiet)
+        _done(path, quiet)
+
+
+def _done(path, quiet):
+    if not quiet:
+        click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Generator (message -> image) and decoder (image -> message), built from a ModelSpec.
+
+The generator exposes `logits(z)`, the smooth field before the sigmoid: rendering enlarges
+that field and sharpens it, so glyphs stay crisp at any size (like signed-distance-field text).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .spec import ModelSpec
+
+
+def _activation(name: str) -> nn.Module:
+    return {"leaky_relu": lambda: nn.LeakyReLU(0.2), "relu": nn.ReLU,
+            "silu": nn.SiLU, "gelu": nn.GELU}[name]()
+
+
+def _norm(kind: str, width: int) -> nn.Module:
+    return nn.BatchNorm2d(width) if kind == "batch" else nn.Identity()
+
+
+class Generator(nn.Module):
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        self.spec = spec
+        w0, s0 = spec.widths[0], spec.start_size
+        self.project = nn.Linear(spec.message_size, w0 * s0 * s0)
+        self.start = nn.Sequential(_norm(spec.norm, w0), _activation(spec.activation))
+        bias = spec.norm == "none"
+        k = spec.kernel
+        stages = []
+        for w_in, w_out in zip(spec.widths[:-1], spec.widths[1:]):
+            layers: list[nn.Module] = []
+            if spec.generator == "convtranspose":
+                # The source's layer: stride-2 transposed conv, whose uneven kernel overlap is
+                # the checkerboard the source's figures show.
+                layers += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1, bias=bias)]
+            else:
+                # Resize-convolution: every output pixel sees the same kernel footprint.
+                layers += [nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                           nn.Conv2d(w_in, w_out, k, padding=k // 2, bias=bias)]
+            layers += [_norm(spec.norm, w_out), _activation(spec.activation)]
+            for _ in range(spec.convs_per_stage - 1):
+                layers += [nn.Conv2d(w_out, w_out, k, padding=k // 2, bias=bias),
+                           _norm(spec.norm, w_out), _activation(spec.activation)]
+            stages.append(nn.Sequential(*layers))
+        self.stages = nn.Sequential(*stages)
+        self.to_image = nn.Conv2d(spec.widths[-1], spec.channels, k, padding=k // 2)
+
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        s = self.spec
+        x = self.project(z).view(z.shape[0], s.widths[0], s.start_size, s.start_size)
+        return self.to_image(self.stages(self.start(x)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1], shape (B, channels, size, size)."""
+        return torch.sigmoid(self.logits(z))
+
+
+class Decoder(nn.Module):
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        self.spec = spec
+        layers: list[nn.Module] = []
+        w_in = spec.channels
+        for w in spec.decoder_widths:
+            layers += [nn.Conv2d(w_in, w, 3, stride=2, padding=1, bias=spec.norm == "none"),
+                       _norm(spec.norm, w), _activation(spec.activation)]
+            w_in = w
+        self.features = nn.Sequential(*layers)
+        side = spec.size // 2 ** len(spec.decoder_widths)
+        self.readout = nn.Linear(w_in * side * side, spec.message_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Centre around zero: the images live in [0, 1] plus channel noise.
+        return self.readout(self.features(x - 0.5).flatten(1))
+
+
+def build_models(spec: ModelSpec) -> tuple[Generator, Decoder]:
+    return Generator(spec), Decoder(spec)
+
+
+def flops_per_image(module: nn.Module, example: torch.Tensor) -> int:
+    """Multiply-adds x 2 of convs and linears for one forward pass (for benchmarks)."""
+    total = 0
+
+    def hook(mod, inp, out):
+        nonlocal total
+        if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
+            k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+            spatial = (out if isinstance(mod, nn.Conv2d) else inp[0]).shape[-2:].numel()
+            total += 2 * k * mod.out_channels * spatial
+        elif isinstance(mod, nn.Linear):
+            total += 2 * mod.in_features * mod.out_features
+
+    handles = [m.register_forward_hook(hook) for m in module.modules()]
+    with torch.no_grad():
+        module(example[:1])
+    for h in handles:
+        h.remove()
+    return total

@@ -1,0 +1,277 @@
+"""Find presets (built-in, user folder, or a path) and load/save their weights.
+
+A preset is NAME.toml, with NAME.safetensors (trained weights) and NAME.json (training record)
+beside it. Weights are safetensors (nothing is unpickled) and record the hash of the [model]
+table they were trained for, so an edited TOML is refused instead of silently misloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from . import __version__
+from .errors import GlyphartError
+from .spec import Spec, dump_spec, load_spec
+
+BUILTIN_NAMES = ("seed", "gray", "color", "hd-gray", "hd-color")
+WEIGHTS_FORMAT = "glyphart-weights-1"
+
+
+def builtin_dir() -> Path:
+    """The shipped presets: `presets/` mapped into the package when installed."""
+    try:
+        from importlib.resources import files
+        folder = Path(str(files("glyphart.builtin_presets")))
+        if folder.is_dir():
+            return folder
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "presets"
+
+
+def user_dir() -> Path:
+    """GLYPHART_PRESETS, else the platform's per-user data folder."""
+    if os.environ.get("GLYPHART_PRESETS"):
+        return Path(os.environ["GLYPHART_PRESETS"]).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "glyphart" / "presets"
+
+
+@dataclass
+class PresetFiles:
+    """Where a preset's files are; nothing is loaded yet."""
+    toml: Path
+    origin: str  # "built-in", "user" or "path"
+
+    @property
+    def name(self) -> str:
+        return self.toml.stem
+
+    @property
+    def weights(self) -> Path:
+        return self.toml.with_suffix(".safetensors")
+
+    @property
+    def record(self) -> Path:
+        return self.toml.with_suffix(".json")
+
+    @property
+    def trained(self) -> bool:
+        return self.weights.is_file()
+
+
+def _is_path(name: str) -> bool:
+    return name.endswith(".toml") or os.sep in name or "/" in name
+
+
+def available() -> list[PresetFiles]:
+    """User presets first (they shadow built-ins of the same name), then built-ins."""
+    found: dict[str, PresetFiles] = {}
+    for folder, origin in ((user_dir(), "user"), (builtin_dir(), "built-in")):
+        if folder.is_dir():
+            for toml in sorted(folder.glob("*.toml")):
+                found.setdefault(toml.stem, PresetFiles(toml, origin))
+    order = {n: i for i, n in enumerate(BUILTIN_NAMES)}
+    return sorted(found.values(), key=lambda p: (p.origin != "user", order.get(p.name, 99), p.name))
+
+
+def find(name_or_path: str | Path) -> PresetFiles:
+    text = str(name_or_path)
+    if _is_path(text):
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise GlyphartError(f"preset file {path} does not exist")
+        return PresetFiles(path, "path")
+    for candidate in available():
+        if candidate.name == text:
+            return candidate
+    names = ", ".join(p.name for p in available()) or "none"
+    raise GlyphartError(f"unknown preset {text!r}; available: {names} "
+                        "(or give a path to a .toml file)")
+
+
+# ---------------------------------------------------------------------------------------------
+# loaded presets
+
+
+class Preset:
+    """A preset with its spec; models are built (and weights loaded) on first use.
+
+    `.generator` and `.decoder` are torch modules in eval mode; `.channel` is the preset's
+    noisy channel (random at every call).
+    """
+
+    def __init__(self, files: PresetFiles, spec: Spec, device: str = "cpu"):
+        self.files, self.spec, self.device = files, spec, device
+
+    @property
+    def name(self) -> str:
+        return self.spec.name or self.files.name
+
+    @property
+    def trained(self) -> bool:
+        return self.files.trained
+
+    @cached_property
+    def _models(self):
+        from .models import build_models
+        gen, dec = build_models(self.spec.model)
+        load_weights(self.files.weights, self.spec, gen, dec, name=self.name)
+        return gen.to(self.device).eval(), dec.to(self.device).eval()
+
+    @property
+    def generator(self):
+        return self._models[0]
+
+    @property
+    def decoder(self):
+        return self._models[1]
+
+    @cached_property
+    def channel(self):
+        from .channel import build_channel
+        return build_channel(self.spec.channel, self.spec.model.size).to(self.device)
+
+    @cached_property
+    def weights_hash(self) -> str:
+        if not self.trained:
+            return ""
+        return hashlib.sha256(self.files.weights.read_bytes()).hexdigest()[:16]
+
+    @cached_property
+    def record(self) -> dict:
+        try:
+            return json.loads(self.files.record.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def __repr__(self) -> str:
+        m = self.spec.model
+        return (f"Preset({self.name!r}, channels={m.channels}, size={m.size}, "
+                f"message_size={m.message_size}, trained={self.trained})")
+
+
+def load_preset(name_or_path: str | Path, device: str = "cpu", require_weights: bool = True
+                ) -> Preset:
+    """Load a preset by name or TOML path. With require_weights, an untrained one is an error."""
+    files = find(name_or_path)
+    spec = load_spec(files.toml)
+    preset = Preset(files, spec, device)
+    if require_weights:
+        if not files.trained:
+            raise GlyphartError(f"preset {preset.name!r} has no trained weights "
+                                f"({files.weights} is missing); train it with "
+                                f"`glyphart train {name_or_path}`")
+        preset.generator  # load now, so errors surface here and not mid-render
+    return preset
+
+
+# ---------------------------------------------------------------------------------------------
+# weights
+
+
+def save_weights(path: Path, spec: Spec, generator, decoder, dtype: str = "float16",
+                 extra: dict | None = None) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from .atomic import atomic_path
+
+    target = getattr(torch, dtype)
+    tensors = {}
+    for prefix, module in (("generator", generator), ("decoder", decoder)):
+        for key, value in module.state_dict().items():
+            value = value.detach().cpu()
+            if value.is_floating_point():
+                value = value.to(target)
+            tensors[f"{prefix}.{key}"] = value.contiguous()
+    metadata = {"format": WEIGHTS_FORMAT, "model_hash": spec.model_hash, "preset": spec.name,
+                "glyphart_version": __version__}
+    metadata.update({k: str(v) for k, v in (extra or {}).items()})
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+
+
+def _retrain_hint(name: str) -> str:
+    return f"retrain it with `glyphart train {name}`"
+
+
+def load_weights(path: Path, spec: Spec, generator, decoder, name: str = "") -> dict:
+    """Load weights into the modules; refuse missing, damaged or mismatched files clearly."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, safe_open
+
+    name = name or spec.name
+    if not path.is_file():
+        raise GlyphartError(f"preset {name!r}: weights file {path} is missing; {_retrain_hint(name)}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise GlyphartError(f"preset {name!r}: weights file {path} is damaged or truncated "
+                            f"({str(e).splitlines()[0]}); {_retrain_hint(name)} or copy it again") from None
+    if metadata.get("format") != WEIGHTS_FORMAT:
+        raise GlyphartError(f"preset {name!r}: {path} is not a glyphart weights file; "
+                            f"{_retrain_hint(name)}")
+    if metadata.get("model_hash") != spec.model_hash:
+        raise GlyphartError(f"preset {name!r}: weights {path.name} were trained for a different "
+                            f"[model] table (hash {metadata.get('model_hash')} != "
+                            f"{spec.model_hash}); undo the [model] edit or {_retrain_hint(name)}")
+    for prefix, module in (("generator", generator), ("decoder", decoder)):
+        own = module.state_dict()
+        part = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+        if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
+            raise GlyphartError(f"preset {name!r}: weights {path.name} do not fit the "
+                                f"{prefix} of this spec; {_retrain_hint(name)}")
+        module.load_state_dict({k: v.to(own[k].dtype) for k, v in part.items()})
+    return metadata
+
+
+# ---------------------------------------------------------------------------------------------
+# copying presets for artists to tweak
+
+
+def copy_preset(source: str, dest: str | Path | None = None, with_weights: bool = False,
+                force: bool = False) -> Path:
+    """Copy a preset's TOML (and optionally weights + record) to a new name or path."""
+    from .atomic import write_text
+
+    files = find(source)
+    spec = load_spec(files.toml)
+    dest_text = str(dest) if dest is not None else files.name
+    if _is_path(dest_text):
+        target = Path(dest_text).expanduser()
+        if target.suffix != ".toml":
+            target = target.with_suffix(".toml")
+    else:
+        target = user_dir() / f"{dest_text}.toml"
+    if target.resolve() == files.toml.resolve():
+        raise GlyphartError(f"{target} is the source preset itself; choose another name")
+    if target.exists() and not force:
+        raise GlyphartError(f"{target} already exists; pass --force to overwrite it")
+    spec.name = target.stem
+    write_text(target, dump_spec(spec))
+    if with_weights:
+        if not files.trained:
+            raise GlyphartError(f"preset {files.name!r} has no weights to copy")
+        from .atomic import atomic_path
+        # The weights record the [model] hash only, not the name: a straight copy stays valid.
+        for src, dst in ((files.weights, target.with_suffix(".safetensors")),
+                         (files.record, target.with_suffix(".json"))):
+            if src.is_file():
+                with atomic_path(dst) as tmp:
+                    shutil.copyfile(src, tmp)
+    return target

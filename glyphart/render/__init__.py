@@ -1,0 +1,1 @@
+"""The rendering engine: frames, sheets, posters and looping videos, written atomically."""

@@ -1,0 +1,164 @@
+"""One render job: a preset, its glyphs (seeds and message files) and a look, with a method
+per output. The CLI's `render` command is a thin shell over this; notebooks can use it too:
+
+    job = Render.load("hd-color", seeds="0-7")
+    job.video("lerp.webm")
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import GlyphartError
+from ..latent import messages, parse_seeds
+from ..progress import Progress
+from .sheet import Look, parse_grid, render_sheet
+
+
+def load_message_file(path: str | Path, size: int) -> torch.Tensor:
+    """A .npy file of one message (N,) or several (K, N) -> (K, N) float tensor."""
+    path = Path(path)
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise GlyphartError(f"cannot read message file {path}: {e}") from None
+    if array.ndim == 1:
+        array = array[None]
+    if array.ndim != 2 or array.shape[1] != size or not np.issubdtype(array.dtype, np.number):
+        raise GlyphartError(f"message file {path} holds shape {array.shape}; this preset "
+                            f"needs messages of {size} numbers")
+    return torch.from_numpy(array.astype(np.float32))
+
+
+@dataclass
+class Render:
+    preset: object
+    seeds: list[int] | None = None          # None: use each output's default from [render]
+    extra: torch.Tensor | None = None       # messages from files, after the seeds
+    extra_names: list[str] = field(default_factory=list)
+    look: Look = None  # type: ignore[assignment]
+
+    @classmethod
+    def load(cls, preset: str, seeds: str | None = None, message_files=(), palette=None,
+             fg=None, bg=None, style=None) -> "Render":
+        from ..presets import load_preset
+        loaded = load_preset(preset)
+        seed_list = parse_seeds(seeds) if seeds is not None else None
+        size = loaded.spec.model.message_size
+        extra = torch.cat([load_message_file(f, size) for f in message_files]) \
+            if message_files else None
+        look = Look.from_preset(loaded, palette=palette, fg=fg, bg=bg, style=style)
+        return cls(loaded, seed_list, extra, [Path(f).name for f in message_files], look)
+
+    def glyphs(self, default_seeds: str) -> tuple[list[int], torch.Tensor]:
+        seeds = self.seeds if self.seeds is not None else (
+            [] if self.extra is not None else parse_seeds(default_seeds))
+        z = messages(self.preset, seeds)
+        if self.extra is not None:
+            z = torch.cat([z, self.extra])
+        if len(z) == 0:
+            raise GlyphartError("no glyphs to draw: give --seeds or --message")
+        return seeds, z
+
+    def _extra_params(self) -> dict:
+        return {"messages": self.extra_names} if self.extra_names else {}
+
+    # -- outputs ------------------------------------------------------------------------------
+
+    def sheet(self, path, grid=None, glyph_px=None, gap=None, labels=False) -> Path:
+        seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
+        return render_sheet(self.preset, seeds, path, grid=grid, glyph_px=glyph_px, gap=gap,
+                            labels=labels and self.extra is None, look=self.look, z=z,
+                            extra=self._extra_params())
+
+    def posters(self, template, size="a3", dpi=300.0, landscape=False, margin=None,
+                layout=None, grid=None, per_page=24, force=False, quiet=False):
+        """Write one poster, or one per seed / page when the name holds {seed} or {page}.
+        Yields the paths written; files already done with the same parameters are skipped."""
+        from .output import read_metadata
+        from .poster import page_size, render_poster
+
+        page_size(size, dpi, landscape)  # validate before any work
+        seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
+        fields = _template_fields(template)
+        layout = layout or ("hero" if "seed" in fields else "grid")
+        shape = parse_grid(grid)
+        if "seed" in fields:
+            if self.extra is not None:
+                raise GlyphartError("{seed} posters take seeds only, not --message files")
+            jobs = [({"seed": s}, [s], z[i:i + 1]) for i, s in enumerate(seeds)]
+        elif "page" in fields:
+            step = shape[0] * shape[1] if shape else per_page
+            jobs = [({"page": p + 1}, seeds[i:i + step], z[i:i + step])
+                    for p, i in enumerate(range(0, len(z), step))]
+        else:
+            jobs = [({}, seeds, z)]
+        with Progress(len(jobs), "posters", quiet=quiet or len(jobs) == 1, unit="file") as bar:
+            for values, job_seeds, job_z in jobs:
+                path = Path(_fill(template, preset=self.preset.name, **values))
+                options = dict(size=size, dpi=dpi, landscape=landscape, layout=layout,
+                               margin_in=margin, grid=shape, look=self.look, z=job_z,
+                               extra=self._extra_params())
+                if not force and path.is_file() and _same_poster(read_metadata, path, self,
+                                                                 job_seeds, options):
+                    bar.update()
+                    continue
+                yield render_poster(self.preset, job_seeds, path, **options)
+                bar.update()
+
+    def video(self, path, grid="1x1", seconds=None, frames_per_key=None, fps=None, interp=None,
+              px=None, gap=None, crf=30, speed=4, quiet=False) -> Path:
+        from .video_loop import render_video
+        shape = parse_grid(grid) or (1, 1)
+        cells = shape[0] * shape[1]
+        default = self.preset.spec.render.video_seeds
+        if self.seeds is None and self.extra is None and cells > 1:
+            keys = max(2, len(parse_seeds(default)) // cells)
+            default = f"0-{keys * cells - 1}"
+        seeds, z = self.glyphs(default)
+        return render_video(self.preset, seeds, path, grid=shape, frames_per_key=frames_per_key,
+                            seconds=seconds, fps=fps, interp=interp, px=px, gap=gap,
+                            look=self.look, crf=crf, speed=speed, z=z, quiet=quiet,
+                            extra=self._extra_params())
+
+
+def _template_fields(template: str) -> set[str]:
+    try:
+        found = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    except ValueError as e:
+        raise GlyphartError(f"bad poster name {template!r}: {e}") from None
+    unknown = found - {"preset", "seed", "page"}
+    if unknown:
+        raise GlyphartError(f"bad poster name {template!r}: unknown field "
+                            f"{{{sorted(unknown)[0]}}}; use {{preset}}, {{seed}} or {{page}}")
+    if {"seed", "page"} <= found:
+        raise GlyphartError("use {seed} or {page} in a poster name, not both")
+    return found
+
+
+def _fill(template: str, **values) -> str:
+    return template.format(**values)
+
+
+def _same_poster(read_metadata, path, job, seeds, options) -> bool:
+    """True when `path` is a finished poster with the parameters this job would write."""
+    from .poster import page_size
+    from .sheet import _compact
+    try:
+        meta = read_metadata(path)
+    except Exception:  # unreadable: redo it
+        return False
+    page = page_size(options["size"], options["dpi"], options["landscape"])
+    opts = meta.get("options", {})
+    return (meta.get("preset") == job.preset.name
+            and meta.get("weights") == job.preset.weights_hash
+            and meta.get("seeds") == _compact(list(seeds))
+            and opts.get("pixels") == f"{page.width}x{page.height}"
+            and opts.get("layout") == options["layout"]
+            and opts.get("palette") == job.look.palette and opts.get("style") == job.look.style
+            and opts.get("fg") == job.look.fg and opts.get("bg") == job.look.bg)

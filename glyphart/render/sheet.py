@@ -1,0 +1,136 @@
+"""Glyph sheets: a grid of glyphs for a list of seeds, as a PNG with its parameters."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import GlyphartError
+from ..latent import messages, parse_seeds
+from .frames import glyph_grid, palette_colors, render_glyphs
+from .output import metadata_text, write_image
+
+MAX_SHEET_PIXELS = 20000 * 20000
+
+
+@dataclass
+class Look:
+    """How glyphs are drawn: shared by sheets, posters and videos."""
+    palette: str = "chalk"
+    fg: str = ""
+    bg: str = ""
+    style: str = "ink"
+
+    def colors(self, channels: int):
+        fg, bg = palette_colors(self.palette, self.fg, self.bg)
+        if channels == 3 and not self.bg:
+            bg = (0, 0, 0) if self.palette == "chalk" else bg
+        return fg, bg
+
+    @classmethod
+    def from_preset(cls, preset, **overrides) -> "Look":
+        r = preset.spec.render
+        look = cls(palette=r.palette, fg=r.fg, bg=r.bg, style=r.scale)
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(look, key, value)
+        look.colors(preset.spec.model.channels)  # validate now
+        return look
+
+
+def parse_grid(text: str | None) -> tuple[int, int] | None:
+    """'8x8' -> (rows, cols)."""
+    if not text:
+        return None
+    try:
+        rows, cols = (int(v) for v in text.lower().split("x"))
+        if rows < 1 or cols < 1:
+            raise ValueError
+        return rows, cols
+    except ValueError:
+        raise GlyphartError(f"bad grid {text!r}: use ROWSxCOLS, e.g. 8x8") from None
+
+
+def sheet_image(preset, seeds: list[int], cols: int | None = None, glyph_px: int | None = None,
+                gap: int = 4, look: Look | None = None, labels: bool = False,
+                z: torch.Tensor | None = None) -> np.ndarray:
+    look = look or Look.from_preset(preset)
+    z = messages(preset, seeds) if z is None else z
+    if len(z) == 0:
+        raise GlyphartError("no glyphs to draw: the seed list is empty")
+    size = glyph_px or preset.spec.model.size
+    rows = -(-len(z) // (cols or max(1, int(np.ceil(np.sqrt(len(z)))))))
+    if (size + gap) ** 2 * rows * (cols or rows) > MAX_SHEET_PIXELS:
+        raise GlyphartError("sheet too large; use fewer seeds or a smaller --glyph-px")
+    images = torch.cat([render_glyphs(preset.generator, part, size, look.style)
+                        for part in z.split(64)])
+    fg, bg = look.colors(preset.spec.model.channels)
+    label_px = max(10, min(24, size // 6)) if labels else 0
+    grid = glyph_grid(images, cols=cols, gap=gap, fg=fg, bg=bg)
+    if labels:
+        grid = _add_labels(grid, seeds, cols or int(np.ceil(np.sqrt(len(z)))), size, gap,
+                           label_px, fg, bg)
+    return grid
+
+
+def _add_labels(grid, seeds, cols, size, gap, label_px, fg, bg):
+    """Insert a strip under each row of glyphs with the seed numbers."""
+    from PIL import Image, ImageDraw, ImageFont
+    rows = -(-len(seeds) // cols)
+    out_h = grid.shape[0] + rows * label_px
+    canvas = Image.new("RGB", (grid.shape[1], out_h), tuple(bg))
+    draw = ImageDraw.Draw(canvas)
+    try:
+        font = ImageFont.load_default(size=label_px - 2)
+    except TypeError:  # Pillow without FreeType
+        font = ImageFont.load_default()
+    for r in range(rows):
+        top = gap + r * (size + gap)
+        strip = grid[top:top + size + gap]
+        canvas.paste(Image.fromarray(strip), (0, top + r * label_px))
+        for c in range(cols):
+            i = r * cols + c
+            if i < len(seeds):
+                x = gap + c * (size + gap) + size // 2
+                draw.text((x, top + r * label_px + size + label_px // 2 + 1), str(seeds[i]),
+                          fill=tuple(fg), font=font, anchor="mm")
+    canvas.paste(Image.fromarray(grid[:gap]), (0, 0))
+    return np.asarray(canvas)
+
+
+def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | None = None,
+                 glyph_px: int | None = None, gap: int | None = None, labels: bool = False,
+                 look: Look | None = None, z: torch.Tensor | None = None,
+                 extra: dict | None = None) -> Path:
+    """Write a glyph sheet PNG for `seeds` (or messages `z`); returns its path."""
+    seed_list = parse_seeds(seeds) if isinstance(seeds, str) else list(seeds)
+    shape = parse_grid(grid)
+    r = preset.spec.render
+    look = look or Look.from_preset(preset)
+    glyph_px = glyph_px or r.glyph_px or None
+    gap = r.gap if gap is None else gap
+    cols = shape[1] if shape else None
+    if shape and len(seed_list if z is None else z) > shape[0] * shape[1]:
+        raise GlyphartError(f"grid {grid} holds {shape[0] * shape[1]} glyphs but "
+                            f"{len(seed_list)} seeds were given")
+    image = sheet_image(preset, seed_list, cols, glyph_px, gap, look, labels, z)
+    params = {"kind": "sheet", "preset": preset.name, "weights": preset.weights_hash,
+              "seeds": _compact(seed_list), **(extra or {}),
+              "options": {"grid": grid or "auto", "glyph_px": glyph_px or "native", "gap": gap,
+                          "labels": labels, **asdict(look)}}
+    return write_image(path, image, text=metadata_text(params))
+
+
+def _compact(seeds: list[int]) -> str:
+    """[0, 1, 2, 3, 7] -> '0-3,7'."""
+    parts, i = [], 0
+    while i < len(seeds):
+        j = i
+        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
+            j += 1
+        parts.append(str(seeds[i]) if i == j else f"{seeds[i]}-{seeds[j]}")
+        i = j + 1
+    return ",".join(parts)

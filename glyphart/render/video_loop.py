@@ -1,0 +1,102 @@
+"""Looping latent-interpolation videos: every grid cell morphs along its own closed path.
+
+Frame k of F is the path at t = k / F, so frame F would be frame 0 and is never written: the
+loop is seamless. Frames are generated a chunk at a time and streamed to ffmpeg, which encodes
+in its own process while the next chunk is generated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from ..errors import GlyphartError
+from ..latent import INTERPOLATIONS, messages
+from ..progress import Progress
+from .frames import enlarge, glyph_grid
+from .sheet import Look, _compact
+from .video import FORMATS, VideoWriter
+
+CHUNK = 8  # frames generated per generator call
+
+
+def cell_keys(z: torch.Tensor, cells: int) -> torch.Tensor:
+    """Split keyframe messages (K*cells, N) into (cells, K, N): cell i gets z[i::cells]."""
+    if len(z) < cells:
+        raise GlyphartError(f"a {cells}-cell video needs at least {cells} keyframes "
+                            f"(one per cell), got {len(z)}; give more seeds")
+    keys = len(z) // cells
+    return z[: keys * cells].view(keys, cells, -1).transpose(0, 1)
+
+
+def frame_count(keys: int, fps: int, frames_per_key: int | None, seconds: float | None) -> int:
+    frames = round(seconds * fps) if seconds else keys * frames_per_key
+    if frames < 2:
+        raise GlyphartError("a loop needs at least 2 frames; raise --seconds or --frames-per-key")
+    return frames
+
+
+def loop_frames(generator, keys: torch.Tensor, frames: int, interp: str, px: int, look: Look,
+                fg, bg, cols: int, gap: int):
+    """Yield uint8 frames of the loop."""
+    fn = INTERPOLATIONS[interp]
+    cells = keys.shape[0]
+    for start in range(0, frames, CHUNK):
+        ks = range(start, min(start + CHUNK, frames))
+        z = torch.stack([fn(keys[c], k / frames) for k in ks for c in range(cells)])
+        with torch.no_grad():
+            logits = generator.logits(z).float()
+        native = logits.shape[-1]
+        if px == native:
+            images = torch.sigmoid(logits)
+        elif px < native:
+            images = torch.nn.functional.interpolate(torch.sigmoid(logits), size=(px, px),
+                                                     mode="bilinear", antialias=True)
+        else:
+            # One gain per cell for the whole loop would pop between keys; per frame it is
+            # measured from the frame itself, which moves smoothly along the path.
+            images = enlarge(logits, px, px, look.style)
+        for i in range(len(ks)):
+            yield glyph_grid(images[i * cells:(i + 1) * cells], cols=cols, gap=gap,
+                             fg=fg, bg=bg)
+
+
+def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, int] = (1, 1),
+                 frames_per_key: int | None = None, seconds: float | None = None,
+                 fps: int | None = None, interp: str | None = None, px: int | None = None,
+                 gap: int | None = None, look: Look | None = None, crf: int = 30,
+                 speed: int = 4, z: torch.Tensor | None = None, quiet: bool = False,
+                 extra: dict | None = None) -> Path:
+    """Write a looping interpolation video (.webm VP9, .mp4 H.264 or .gif)."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise GlyphartError(f"unsupported video format {path.suffix or '(none)'!r} for {path}; "
+                            f"use {', '.join(FORMATS)}")
+    r = preset.spec.render
+    look = look or Look.from_preset(preset)
+    fps = fps or r.fps
+    interp = interp or r.interp
+    if interp not in INTERPOLATIONS:
+        raise GlyphartError(f"unknown interpolation {interp!r}; use {', '.join(INTERPOLATIONS)}")
+    px = px or r.video_px or 2 * preset.spec.model.size
+    gap = (r.gap if gap is None else gap) if grid != (1, 1) else 0
+    cells = grid[0] * grid[1]
+    z = messages(preset, seeds) if z is None else z
+    keys = cell_keys(z, cells)
+    frames = frame_count(keys.shape[1], fps, frames_per_key or r.frames_per_key, seconds)
+    fg, bg = look.colors(preset.spec.model.channels)
+    params = {"kind": "video", "preset": preset.name, "weights": preset.weights_hash,
+              "seeds": _compact(list(seeds)), **(extra or {}),
+              "options": {"grid": f"{grid[0]}x{grid[1]}", "frames": frames, "fps": fps,
+                          "interp": interp, "px": px, "crf": crf, **asdict(look)}}
+    with VideoWriter(path, fps=fps, crf=crf, speed=speed,
+                     comment=json.dumps(params, sort_keys=True)) as writer, \
+            Progress(frames, f"video {path.name}", quiet=quiet, unit="frame") as bar:
+        for frame in loop_frames(preset.generator, keys, frames, interp, px, look, fg, bg,
+                                 grid[1], gap):
+            writer.write(frame)
+            bar.update()
+    return path

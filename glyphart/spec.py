@@ -1,0 +1,369 @@
+"""Preset specification: dataclasses for the TOML tables, strict loading and dumping.
+
+Every field carries its allowed values in its metadata, so the validator can name the file,
+the key and what is allowed in one line. No torch import here: `glyphart presets` stays fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GlyphartError
+
+
+def _f(default, *, lo=None, hi=None, choices=None, length=None, doc=""):
+    """A field with its constraints. `length` constrains lists (exact int or (min, max))."""
+    meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "doc": doc}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# ---------------------------------------------------------------------------------------------
+# [model]
+
+
+@dataclass
+class ModelSpec:
+    message_size: int = _f(64, lo=1, hi=4096, doc="numbers in a message")
+    channels: int = _f(1, choices=[1, 3], doc="1 = grayscale, 3 = color")
+    size: int = _f(64, lo=8, hi=1024, doc="native image size in pixels")
+    generator: str = _f("resize", choices=["resize", "convtranspose"],
+                        doc="resize = upsample + conv (no checkerboard); convtranspose = source's")
+    widths: list = _f([256, 128, 64, 32, 16], length=(1, 10), lo=1, hi=2048,
+                      doc="generator channels per resolution, coarse to fine (each doubles)")
+    decoder_widths: list = _f([16, 32, 64, 128, 256], length=(1, 10), lo=1, hi=2048,
+                              doc="decoder channels per stride-2 conv, fine to coarse")
+    convs_per_stage: int = _f(1, lo=1, hi=4, doc="3x3 convs after each upsampling")
+    kernel: int = _f(3, choices=[3, 4, 5], doc="generator kernel size")
+    activation: str = _f("leaky_relu", choices=["leaky_relu", "relu", "silu", "gelu"])
+    norm: str = _f("batch", choices=["batch", "none"])
+
+    @property
+    def start_size(self) -> int:
+        return self.size // 2 ** (len(self.widths) - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# [channel]: each transformation is a sub-table; a missing table means "off".
+
+
+@dataclass
+class NoiseSpec:
+    std: float = _f(0.25, lo=0.0, hi=4.0, doc="std of gaussian noise added before the warp")
+    p: float = _f(1.0, lo=0.0, hi=1.0)
+
+
+@dataclass
+class MultiplicativeSpec:
+    std: float = _f(0.1, lo=0.0, hi=2.0, doc="std of the per-pixel gain noise (x * (1 + n))")
+    p: float = _f(1.0, lo=0.0, hi=1.0)
+
+
+@dataclass
+class AffineSpec:
+    degrees: float = _f(30.0, lo=0.0, hi=180.0)
+    translate: float = _f(0.1, lo=0.0, hi=0.5, doc="fraction of the image size")
+    scale: list = _f([0.9, 1.1], length=2, lo=0.1, hi=4.0)
+    shear: float = _f(10.0, lo=0.0, hi=45.0, doc="degrees")
+    p: float = _f(0.5, lo=0.0, hi=1.0)
+
+
+@dataclass
+class PerspectiveSpec:
+    distortion: float = _f(0.6, lo=0.0, hi=1.0)
+    p: float = _f(0.5, lo=0.0, hi=1.0)
+
+
+@dataclass
+class CropSpec:
+    scale: list = _f([0.7, 1.0], length=2, lo=0.05, hi=1.0, doc="area fraction kept")
+    ratio: list = _f([0.8, 1.25], length=2, lo=0.1, hi=10.0)
+    p: float = _f(0.5, lo=0.0, hi=1.0)
+
+
+@dataclass
+class BlurSpec:
+    sigma: list = _f([0.1, 1.5], length=2, lo=0.01, hi=20.0, doc="pixels at native size")
+    p: float = _f(0.5, lo=0.0, hi=1.0)
+
+
+@dataclass
+class WarpSpec:
+    """Thin-plate-spline warp: a smooth random UV remap."""
+    scale: float = _f(0.1, lo=0.0, hi=0.5)
+    p: float = _f(0.5, lo=0.0, hi=1.0)
+
+
+@dataclass
+class ColorJitterSpec:
+    brightness: float = _f(0.2, lo=0.0, hi=1.0)
+    contrast: float = _f(0.2, lo=0.0, hi=1.0)
+    saturation: float = _f(0.2, lo=0.0, hi=1.0)
+    hue: float = _f(0.05, lo=0.0, hi=0.5)
+    p: float = _f(0.5, lo=0.0, hi=1.0)
+
+
+@dataclass
+class ChannelSpec:
+    # Order of application is fixed (see channel.py): colour, blur, gain, noise, warps, crop.
+    color_jitter: ColorJitterSpec | None = _f(None)
+    blur: BlurSpec | None = _f(None)
+    multiplicative: MultiplicativeSpec | None = _f(None)
+    noise: NoiseSpec | None = _f(None)
+    affine: AffineSpec | None = _f(None)
+    perspective: PerspectiveSpec | None = _f(None)
+    warp: WarpSpec | None = _f(None)
+    crop: CropSpec | None = _f(None)
+
+
+# ---------------------------------------------------------------------------------------------
+# [train] and [render]
+
+
+@dataclass
+class TrainSpec:
+    batch: int = _f(64, lo=1, hi=4096)
+    lr: float = _f(1e-3, lo=1e-6, hi=1.0)
+    lr_final: float = _f(1.0, lo=0.0, hi=1.0, doc="final lr as a fraction of lr (cosine decay)")
+    steps: int = _f(5000, lo=1, hi=10_000_000)
+    minutes: float = _f(0.0, lo=0.0, hi=100_000.0, doc="wall-clock budget, 0 = no limit")
+    seed: int = _f(0, lo=0, hi=2**63 - 1)
+    channel_ramp: float = _f(0.0, lo=0.0, hi=1.0,
+                             doc="fraction of the run over which warps are phased in")
+    bf16: bool = _f(False, doc="bfloat16 autocast on CPU (faster, same loss curve)")
+    checkpoint_minutes: float = _f(2.0, lo=0.001, hi=1000.0)
+    video_every: int = _f(50, lo=1, hi=1_000_000, doc="steps between training-video frames")
+    weights_dtype: str = _f("float16", choices=["float16", "float32"])
+
+
+@dataclass
+class RenderSpec:
+    palette: str = _f("chalk", doc="gray presets: a palette name, see `glyphart render --help`")
+    fg: str = _f("", doc="foreground colour (#rrggbb) overriding the palette")
+    bg: str = _f("", doc="background colour (#rrggbb) overriding the palette")
+    scale: str = _f("ink", choices=["ink", "smooth", "nearest"], doc="how glyphs are enlarged")
+    glyph_px: int = _f(0, lo=0, hi=16384, doc="glyph size on sheets; 0 = native")
+    gap: int = _f(4, lo=0, hi=4096)
+    fps: int = _f(30, lo=1, hi=240)
+    frames_per_key: int = _f(30, lo=1, hi=10_000)
+    interp: str = _f("cubic", choices=["lerp", "slerp", "cubic"])
+    video_seeds: str = _f("0-7", doc="default keyframe seeds of a video")
+    video_px: int = _f(0, lo=0, hi=8192, doc="video cell size; 0 = 2 x native")
+    sheet_seeds: str = _f("0-63")
+
+
+@dataclass
+class Spec:
+    name: str = _f("", doc="preset name")
+    description: str = _f("")
+    model: ModelSpec = _f(None)
+    channel: ChannelSpec = _f(None)
+    train: TrainSpec = _f(None)
+    render: RenderSpec = _f(None)
+    path: Path | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        self.model = self.model or ModelSpec()
+        self.channel = self.channel or ChannelSpec()
+        self.train = self.train or TrainSpec()
+        self.render = self.render or RenderSpec()
+
+    @property
+    def model_hash(self) -> str:
+        """Hash of the [model] table: weights record it, so an edited architecture is refused."""
+        return hash_model(self.model)
+
+
+def hash_model(model: ModelSpec) -> str:
+    text = json.dumps(dataclasses.asdict(model), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------
+# loading and validation
+
+_TABLES = {"model": ModelSpec, "channel": ChannelSpec, "train": TrainSpec, "render": RenderSpec}
+
+
+def _sub_type(name: str):
+    return {
+        "color_jitter": ColorJitterSpec, "blur": BlurSpec, "multiplicative": MultiplicativeSpec,
+        "noise": NoiseSpec, "affine": AffineSpec, "perspective": PerspectiveSpec,
+        "warp": WarpSpec, "crop": CropSpec,
+    }[name]
+
+
+def _type_name(default) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "an integer"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, str):
+        return "a string"
+    if isinstance(default, list):
+        return "a list of numbers"
+    return type(default).__name__
+
+
+def _allowed(f: dataclasses.Field, default) -> str:
+    m = f.metadata
+    parts = [_type_name(default)]
+    if m.get("choices"):
+        parts = ["one of " + ", ".join(repr(c) for c in m["choices"])]
+    if m.get("length") is not None:
+        n = m["length"]
+        parts.append(f"with {n} items" if isinstance(n, int) else f"with {n[0]} to {n[1]} items")
+    if m.get("lo") is not None or m.get("hi") is not None:
+        parts.append(f"each between {m['lo']} and {m['hi']}" if isinstance(default, list)
+                     else f"between {m['lo']} and {m['hi']}")
+    return " ".join(parts)
+
+
+def _check_value(where: str, f: dataclasses.Field, default, value):
+    m = f.metadata
+    bad = GlyphartError(f"{where}: got {value!r}, expected {_allowed(f, default)}")
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad
+        value = float(value)
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise bad
+    elif isinstance(default, list):
+        if not isinstance(value, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise bad
+        if all(isinstance(v, int) for v in default) and not all(isinstance(v, int) for v in value):
+            raise bad
+        n = m.get("length")
+        if isinstance(n, int) and len(value) != n:
+            raise bad
+        if isinstance(n, tuple) and not n[0] <= len(value) <= n[1]:
+            raise bad
+    if m.get("choices") and value not in m["choices"]:
+        raise bad
+    items = value if isinstance(value, list) else [value]
+    for v in items:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if (m.get("lo") is not None and v < m["lo"]) or (m.get("hi") is not None and v > m["hi"]):
+                raise bad
+    return value
+
+
+def _build(cls, table: dict, where: str):
+    if not isinstance(table, dict):
+        raise GlyphartError(f"{where}: expected a table, got {table!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "path"}
+    kwargs = {}
+    for key, value in table.items():
+        if key not in fields:
+            raise GlyphartError(
+                f"{where}: unknown key {key!r}; allowed keys: {', '.join(fields)}")
+        f = fields[key]
+        if cls is ChannelSpec:
+            kwargs[key] = _build(_sub_type(key), value, f"[channel.{key}]")
+        elif cls is Spec and key in _TABLES:
+            kwargs[key] = _build(_TABLES[key], value, f"[{key}]")
+        else:
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            kwargs[key] = _check_value(f"{where} {key}" if where else key, f, default, value)
+    return cls(**kwargs)
+
+
+def spec_from_dict(data: dict, source: str = "<preset>") -> Spec:
+    try:
+        spec = _build(Spec, data, "")
+    except GlyphartError as e:
+        raise GlyphartError(f"{source}: {e}") from None
+    _check_consistency(spec, source)
+    return spec
+
+
+def _check_consistency(spec: Spec, source: str):
+    m = spec.model
+    stages = len(m.widths) - 1
+    if m.size % 2 ** stages or m.start_size < 2:
+        raise GlyphartError(
+            f"{source}: [model] size {m.size} must be divisible by 2^(len(widths)-1) = "
+            f"{2 ** stages} with at least 2 px left (use fewer widths or another size)")
+    if m.size // 2 ** len(m.decoder_widths) < 1:
+        raise GlyphartError(f"{source}: [model] decoder_widths has {len(m.decoder_widths)} "
+                            f"stride-2 convs, too many for size {m.size}")
+    for key in ("scale",):
+        for table in (spec.channel.affine, spec.channel.crop):
+            if table is not None and table.scale[0] > table.scale[1]:
+                raise GlyphartError(f"{source}: [channel] {key} must be [low, high] with low <= high")
+    if spec.channel.color_jitter is not None and m.channels != 3:
+        raise GlyphartError(f"{source}: [channel.color_jitter] needs [model] channels = 3; "
+                            "remove the table for a gray preset")
+
+
+def load_spec(path: str | Path) -> Spec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GlyphartError(f"{path}: no such preset file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise GlyphartError(f"{path}: cannot read preset ({e})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise GlyphartError(f"{path}: invalid TOML: {e}") from None
+    spec = spec_from_dict(data, str(path))
+    if not spec.name:
+        spec.name = path.stem
+    spec.path = path
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# dumping (a small TOML writer: tomllib only reads)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(v)
+
+
+def spec_to_dict(spec: Spec) -> dict:
+    data = dataclasses.asdict(spec)
+    data.pop("path", None)
+    data["channel"] = {k: v for k, v in data["channel"].items() if v is not None}
+    return data
+
+
+def dump_spec(spec: Spec) -> str:
+    data = spec_to_dict(spec)
+    lines = [f"name = {_toml_value(data['name'])}",
+             f"description = {_toml_value(data['description'])}"]
+    for table in ("model", "channel", "train", "render"):
+        values = data[table]
+        if table == "channel":
+            for sub, sv in values.items():
+                lines += ["", f"[channel.{sub}]"] + [f"{k} = {_toml_value(x)}" for k, x in sv.items()]
+            continue
+        lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(x)}" for k, x in values.items()]
+    return "\n".join(lines) + "\n"

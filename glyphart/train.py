@@ -1,0 +1,277 @@
+"""The training loop: fresh random messages, generator -> channel -> decoder, MSE read-back.
+
+Checkpoints (safetensors + JSON metadata, nothing pickled) are written atomically every few
+minutes and on Ctrl-C / SIGTERM; `resume=True` continues with optimizer and RNG state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import signal
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import __version__
+from .atomic import atomic_path, write_text
+from .channel import build_channel
+from .errors import GlyphartError
+from .latent import messages
+from .metrics import bits_from_correlation, evaluate
+from .models import build_models
+from .presets import Preset, PresetFiles, save_weights
+from .progress import Progress
+from .spec import Spec, dump_spec
+
+CHECKPOINT_FORMAT = "glyphart-checkpoint-1"
+
+
+def checkpoint_path(out_toml: Path) -> Path:
+    return out_toml.with_suffix(".checkpoint.safetensors")
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise GlyphartError("--device cuda: no CUDA device is available here; use --device cpu")
+    return torch.device(device)
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoints: tensors in safetensors, scalars in its metadata
+
+
+def _save_checkpoint(path: Path, spec: Spec, gen, dec, opt, step: int, elapsed: float,
+                     cpu: float, loss0: float) -> None:
+    from safetensors.torch import save_file
+    tensors = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in gen.state_dict().items()}
+    tensors |= {f"decoder.{k}": v.detach().cpu().contiguous() for k, v in dec.state_dict().items()}
+    for i, state in opt.state_dict()["state"].items():
+        for key, value in state.items():
+            tensors[f"optim.{i}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    tensors["rng.cpu"] = torch.get_rng_state()
+    meta = {"format": CHECKPOINT_FORMAT, "model_hash": spec.model_hash, "step": str(step),
+            "elapsed": repr(elapsed), "cpu": repr(cpu), "loss0": repr(loss0)}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+
+
+def _load_checkpoint(path: Path, spec: Spec, gen, dec, opt) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, safe_open
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise GlyphartError(f"checkpoint {path} is damaged ({str(e).splitlines()[0]}); "
+                            "delete it and train without --resume") from None
+    if meta.get("format") != CHECKPOINT_FORMAT or meta.get("model_hash") != spec.model_hash:
+        raise GlyphartError(f"checkpoint {path} belongs to a different [model] table; "
+                            "delete it and train without --resume")
+    gen.load_state_dict({k[10:]: v for k, v in tensors.items() if k.startswith("generator.")})
+    dec.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("decoder.")})
+    state = opt.state_dict()
+    for name, value in tensors.items():
+        if name.startswith("optim."):
+            _, i, key = name.split(".", 2)
+            state["state"].setdefault(int(i), {})[key] = value
+    opt.load_state_dict(state)
+    torch.set_rng_state(tensors["rng.cpu"])
+    return {"step": int(meta["step"]), "elapsed": float(meta["elapsed"]),
+            "cpu": float(meta["cpu"]), "loss0": float(meta["loss0"])}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _raise_interrupt(signum, frame):
+    raise _Interrupted()
+
+
+def _lr_factor(progress: float, final: float) -> float:
+    """Cosine decay from 1 to `final` over the run (progress in [0, 1])."""
+    progress = min(max(progress, 0.0), 1.0)
+    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "threads": torch.get_num_threads(), "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None = None,
+          resume: bool = False, video: str | Path | None = None, device: str = "cpu",
+          quiet: bool = False, evaluate_after: bool = True, eval_messages: int = 4096) -> dict:
+    """Train `spec`, writing out (TOML), weights and record beside it. Returns the record."""
+    out = Path(out)
+    train_spec = spec.train
+    if steps is not None:
+        train_spec = replace(train_spec, steps=steps)
+    if minutes is not None:
+        train_spec = replace(train_spec, minutes=minutes)
+    spec = replace(spec, train=train_spec, name=spec.name or out.stem)
+    dev = resolve_device(device)
+    ckpt = checkpoint_path(out)
+
+    torch.manual_seed(train_spec.seed)
+    gen, dec = build_models(spec.model)
+    gen, dec = gen.to(dev), dec.to(dev)
+    channel = build_channel(spec.channel, spec.model.size).to(dev)
+    params = list(gen.parameters()) + list(dec.parameters())
+    opt = torch.optim.Adam(params, lr=train_spec.lr)
+
+    start, elapsed0, cpu0, loss0 = 0, 0.0, 0.0, float("nan")
+    if resume:
+        if not ckpt.is_file():
+            raise GlyphartError(f"--resume: no checkpoint at {ckpt}; train without --resume")
+        state = _load_checkpoint(ckpt, spec, gen, dec, opt)
+        start, elapsed0, cpu0, loss0 = state["step"], state["elapsed"], state["cpu"], state["loss0"]
+    elif ckpt.exists():
+        raise GlyphartError(f"a checkpoint of an unfinished run exists at {ckpt}; "
+                            "continue it with --resume or delete it to start over")
+
+    # The training video: 64 fixed messages drawn every video_every steps, streamed to ffmpeg.
+    writer = None
+    if video is not None:
+        from .render.frames import glyph_grid
+        from .render.video import VideoWriter
+        fixed = messages(spec.model.message_size, range(64)).to(dev)
+        writer = VideoWriter(video, fps=60 if spec.model.size <= 64 else 30,
+                             comment=json.dumps({"preset": spec.name, "training": True}))
+        writer.open()
+
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=train_spec.bf16)
+    budget = train_spec.minutes * 60 if train_spec.minutes > 0 else math.inf
+    recent: list[tuple[torch.Tensor, torch.Tensor]] = []  # for a running bits estimate
+    t0, c0 = time.perf_counter(), time.process_time()
+    last_ckpt = t0
+    step, loss_value, bits = start, float("nan"), float("nan")
+    interrupted = False
+
+    def elapsed() -> float:
+        return elapsed0 + time.perf_counter() - t0
+
+    def cpu_time() -> float:
+        return cpu0 + time.process_time() - c0
+
+    old_handler = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
+    bar = Progress(train_spec.steps, f"train {spec.name}", quiet=quiet, unit="step", start=start)
+    try:
+        gen.train(), dec.train()
+        while step < train_spec.steps and elapsed() < budget:
+            progress = max(step / train_spec.steps, elapsed() / budget)
+            for group in opt.param_groups:
+                group["lr"] = train_spec.lr * _lr_factor(progress, train_spec.lr_final)
+            if train_spec.channel_ramp > 0:
+                channel.set_strength(progress / train_spec.channel_ramp)
+            z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
+            with autocast:
+                read = dec(channel(gen(z)))
+            loss = nn.functional.mse_loss(read.float(), z)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            loss_value = float(loss.detach())
+            if math.isnan(loss0):
+                loss0 = loss_value
+            recent.append((z.detach().cpu(), read.detach().float().cpu()))
+            del recent[:-16]
+            if writer is not None and (step % train_spec.video_every == 0 or step == 1):
+                writer.write(_training_frame(gen, fixed))
+            if step % 25 == 0 or step == train_spec.steps:
+                bits = bits_from_correlation(torch.cat([r[0] for r in recent]),
+                                             torch.cat([r[1] for r in recent]))
+            bar.update(step, loss=loss_value, bits=f"{bits:.1f}")
+            if time.perf_counter() - last_ckpt > train_spec.checkpoint_minutes * 60:
+                _save_checkpoint(ckpt, spec, gen, dec, opt, step, elapsed(), cpu_time(), loss0)
+                last_ckpt = time.perf_counter()
+    except (KeyboardInterrupt, _Interrupted):
+        interrupted = True
+    finally:
+        bar.close()
+        if old_handler is not None:
+            signal.signal(signal.SIGTERM, old_handler)
+        if writer is not None:
+            writer.close(abort=False)
+
+    if interrupted:
+        _save_checkpoint(ckpt, spec, gen, dec, opt, step, elapsed(), cpu_time(), loss0)
+        raise GlyphartError(f"interrupted at step {step}; checkpoint saved to {ckpt}; "
+                            f"continue with --resume")
+
+    # Final weights, then the record; the checkpoint goes last, once both are safely written.
+    weights = out.with_suffix(".safetensors")
+    if not out.exists():
+        write_text(out, dump_spec(spec))
+    save_weights(weights, spec, gen.eval(), dec.eval(), dtype=train_spec.weights_dtype,
+                 extra={"steps": step})
+    record = {
+        "preset": spec.name,
+        "model_hash": spec.model_hash,
+        "steps": step,
+        "batch": train_spec.batch,
+        "resumed_from_step": start if resume else None,
+        "wall_minutes": round(elapsed() / 60, 2),
+        "cpu_minutes": round(cpu_time() / 60, 2),
+        "stopped_by": "minutes" if step < train_spec.steps else "steps",
+        "loss_first": round(loss0, 5),
+        "loss_final": round(loss_value, 5),
+        "bf16": train_spec.bf16,
+        "device": str(dev),
+        "versions": {"glyphart": __version__, "torch": torch.__version__,
+                     "kornia": _version("kornia")},
+        "machine": _machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": " ".join(["glyphart"] + sys.argv[1:]) if sys.argv else "",
+    }
+    if evaluate_after:
+        preset = Preset(PresetFiles(out, "path"), spec, device=str(dev))
+        record["metrics"] = evaluate(preset, n=eval_messages, device=dev)
+    write_text(out.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
+    ckpt.unlink(missing_ok=True)
+    return record
+
+
+@torch.no_grad()
+def _training_frame(gen, fixed):
+    from .render.frames import glyph_grid
+    was_training = gen.training
+    gen.eval()
+    images = gen(fixed).float().cpu()
+    gen.train(was_training)
+    scale = max(1, 96 // images.shape[-1])
+    return glyph_grid(images, cols=8, gap=2, scale=scale)
+
+
+def _main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"

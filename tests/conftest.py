@@ -1,0 +1,81 @@
+"""Shared fixtures: a tiny preset (16 px, a few dozen steps) so tests train in seconds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TINY = """
+name = "tiny"
+description = "a tiny test preset"
+
+[model]
+message_size = 16
+size = 16
+widths = [32, 16, 8]
+decoder_widths = [8, 16]
+
+[channel.noise]
+std = 0.25
+
+[channel.affine]
+p = 0.5
+
+[channel.perspective]
+p = 0.5
+
+[train]
+batch = 32
+lr = 0.003
+steps = 40
+checkpoint_minutes = 0.01
+
+[render]
+frames_per_key = 6
+video_seeds = "0-3"
+sheet_seeds = "0-15"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_presets(tmp_path_factory, monkeypatch):
+    """Never touch the real user preset folder."""
+    monkeypatch.setenv("GLYPHART_PRESETS", str(tmp_path_factory.mktemp("user-presets")))
+
+
+def write_tiny(folder: Path, text: str = TINY, name: str = "tiny") -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(tmp_path_factory) -> Path:
+    """A trained tiny preset (TOML path); shared, so treat it as read-only."""
+    from glyphart.spec import load_spec
+    from glyphart.train import train
+    folder = tmp_path_factory.mktemp("tiny")
+    path = write_tiny(folder)
+    train(load_spec(path), path, quiet=True, eval_messages=1024)
+    return path
+
+
+def run_cli(*args: str, check_ok: bool = False, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `python -m glyphart ARGS` in a subprocess (real exit codes, real stderr)."""
+    proc = subprocess.run([sys.executable, "-m", "glyphart", *args], capture_output=True,
+                          text=True, timeout=timeout)
+    if check_ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])

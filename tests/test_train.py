@@ -1,0 +1,127 @@
+"""Training: learning happens, gradients flow through the whole channel, weights round-trip,
+and an interrupted run resumes from its checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import TINY, assert_one_line_error, run_cli, write_tiny
+from glyphart.channel import build_channel
+from glyphart.errors import GlyphartError
+from glyphart.models import build_models
+from glyphart.presets import load_preset, load_weights
+from glyphart.spec import load_spec, spec_from_dict
+from glyphart.train import checkpoint_path, train
+
+
+def test_loss_falls_well_below_start(tmp_path):
+    path = write_tiny(tmp_path, TINY.replace("steps = 40", "steps = 120"))
+    record = train(load_spec(path), path, quiet=True, eval_messages=1024)
+    assert record["steps"] == 120
+    assert record["loss_final"] < 0.7 * record["loss_first"], record
+    assert record["metrics"]["bits_per_glyph"] > 1.0
+    assert path.with_suffix(".safetensors").is_file()
+    saved = json.loads(path.with_suffix(".json").read_text())
+    assert saved["metrics"] == record["metrics"] and saved["versions"]["torch"]
+    assert not checkpoint_path(path).exists()  # a finished run leaves no checkpoint behind
+
+
+ALL_TRANSFORMS = {
+    "color_jitter": {}, "blur": {"p": 1.0}, "multiplicative": {}, "noise": {},
+    "affine": {"p": 1.0}, "perspective": {"p": 1.0}, "warp": {"p": 1.0}, "crop": {"p": 1.0},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALL_TRANSFORMS))
+def test_gradients_reach_generator_through_each_transformation(name):
+    spec = spec_from_dict({"model": {"channels": 3, "size": 16, "message_size": 8,
+                                     "widths": [16, 8, 8], "decoder_widths": [8, 8]},
+                           "channel": {name: ALL_TRANSFORMS[name]}})
+    torch.manual_seed(0)
+    gen, dec = build_models(spec.model)
+    channel = build_channel(spec.channel, 16)
+    assert len(channel) == 1
+    z = torch.randn(4, 8)
+    image = gen(z)
+    image.retain_grad()
+    dec(channel(image)).square().sum().backward()
+    assert image.grad is not None and image.grad.abs().sum() > 0, name
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in gen.parameters())
+    assert gen.project.weight.grad.abs().sum() > 0, name
+
+
+def test_save_load_round_trip_gives_identical_outputs(trained_tiny):
+    a = load_preset(str(trained_tiny))
+    b = load_preset(str(trained_tiny))
+    z = torch.randn(5, a.spec.model.message_size)
+    with torch.no_grad():
+        assert torch.equal(a.generator(z), b.generator(z))
+        assert torch.equal(a.decoder(a.generator(z)), b.decoder(b.generator(z)))
+    assert not a.generator.training and not a.decoder.training
+
+
+def test_weights_of_another_model_are_refused(tmp_path, trained_tiny):
+    wider = write_tiny(tmp_path, TINY.replace("[32, 16, 8]", "[48, 16, 8]"), "wider")
+    wider.with_suffix(".safetensors").write_bytes(trained_tiny.with_suffix(".safetensors").read_bytes())
+    spec = load_spec(wider)
+    gen, dec = build_models(spec.model)
+    with pytest.raises(GlyphartError, match="different \\[model\\] table.*retrain"):
+        load_weights(wider.with_suffix(".safetensors"), spec, gen, dec)
+    assert_one_line_error(run_cli("eval", str(wider)), "different [model] table", "glyphart train")
+
+
+def test_sigkill_then_resume_finishes(tmp_path):
+    path = write_tiny(tmp_path, TINY.replace("steps = 40", "steps = 100000"))
+    ckpt = checkpoint_path(path)
+    proc = subprocess.Popen([sys.executable, "-m", "glyphart", "train", str(path), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while not ckpt.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert ckpt.exists(), "no checkpoint was written"
+        time.sleep(1.5)  # let it write a few more
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    from safetensors import safe_open
+    with safe_open(str(ckpt), framework="pt") as f:
+        saved_step = int(f.metadata()["step"])
+    assert saved_step > 0
+    # Resume with a step budget a little past the checkpoint: it must start from there.
+    target = saved_step + 15
+    done = run_cli("train", str(path), "--resume", "--steps", str(target), "-q")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(path.with_suffix(".json").read_text())
+    assert record["resumed_from_step"] == saved_step
+    assert record["steps"] == target
+    assert not ckpt.exists()
+    load_preset(str(path))  # the result loads
+
+
+def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
+    path = write_tiny(tmp_path, TINY.replace("steps = 40", "steps = 100000").replace(
+        "checkpoint_minutes = 0.01", "checkpoint_minutes = 100"))
+    proc = subprocess.Popen([sys.executable, "-m", "glyphart", "train", str(path), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(8)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "--resume" in err and "Traceback" not in err
+    assert checkpoint_path(path).exists()
+    # Starting over without --resume is refused rather than silently discarding the run.
+    assert_one_line_error(run_cli("train", str(path)), "--resume")
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path):
+    path = write_tiny(tmp_path)
+    assert_one_line_error(run_cli("train", str(path), "--resume"), "no checkpoint")
