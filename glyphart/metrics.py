@@ -54,9 +54,8 @@ def high_frequency_fraction(images: torch.Tensor, cutoff: float = 0.25) -> float
 
 
 @torch.no_grad()
-def read_back(generator: nn.Module, channel: nn.Module, decoder: nn.Module, n: int,
-              message_size: int, seed: int = 1234, batch: int = 256, device="cpu"):
-    """Send n fresh messages through generator -> channel -> decoder; return (sent, read)."""
+def read_back(send, n: int, message_size: int, seed: int = 1234, batch: int = 256, device="cpu"):
+    """Send n fresh messages through `send` (message -> decoded message); return (sent, read)."""
     rng_state = torch.get_rng_state()
     torch.manual_seed(seed)  # the channel draws from the global RNG: fix it for repeatability
     try:
@@ -64,7 +63,7 @@ def read_back(generator: nn.Module, channel: nn.Module, decoder: nn.Module, n: i
         read = []
         for start in range(0, n, batch):
             z = sent[start:start + batch].to(device)
-            read.append(decoder(channel(generator(z))).float().cpu())
+            read.append(send(z).float().cpu())
         return sent, torch.cat(read)
     finally:
         torch.set_rng_state(rng_state)
@@ -77,10 +76,10 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
 
     spec = preset.spec.model
     gen, dec = preset.generator.to(device), preset.decoder.to(device)
-    own_sent, own_read = read_back(gen, preset.channel, dec, n, spec.message_size, seed,
+    reference = reference_channel(spec.size).to(device)
+    own_sent, own_read = read_back(preset.send, n, spec.message_size, seed, device=device)
+    ref_sent, ref_read = read_back(lambda z: dec(reference(gen(z))), n, spec.message_size, seed,
                                    device=device)
-    ref_sent, ref_read = read_back(gen, reference_channel(spec.size), dec, n,
-                                   spec.message_size, seed, device=device)
     with torch.no_grad():
         glyphs = gen(messages(spec.message_size, range(64)).to(device)).float().cpu()
     bits_ref = bits_from_correlation(ref_sent, ref_read)

@@ -63,6 +63,11 @@ class Decoder(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
+        # Averaging first keeps a high-resolution decoder cheap; training runs the channel on
+        # the pooled image (harsher: noise is not averaged away), see train.py.
+        p = spec.decoder_pool
+        self.pool = nn.AvgPool2d(p) if p > 1 else nn.Identity()
+        self.input_size = spec.size // p
         layers: list[nn.Module] = []
         w_in = spec.channels
         for w in spec.decoder_widths:
@@ -70,12 +75,18 @@ class Decoder(nn.Module):
                        _norm(spec.norm, w), _activation(spec.activation)]
             w_in = w
         self.features = nn.Sequential(*layers)
-        side = spec.size // 2 ** len(spec.decoder_widths)
+        side = self.input_size
+        for _ in spec.decoder_widths:  # k3, stride 2, padding 1: ceil(side / 2)
+            side = (side + 1) // 2
         self.readout = nn.Linear(w_in * side * side, spec.message_size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def read(self, x: torch.Tensor) -> torch.Tensor:
+        """Decode an image already at the pooled resolution."""
         # Centre around zero: the images live in [0, 1] plus channel noise.
         return self.readout(self.features(x - 0.5).flatten(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.read(self.pool(x))
 
 
 def build_models(spec: ModelSpec) -> tuple[Generator, Decoder]:

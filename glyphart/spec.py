@@ -40,6 +40,8 @@ class ModelSpec:
                       doc="generator channels per resolution, coarse to fine (each doubles)")
     decoder_widths: list = _f([16, 32, 64, 128, 256], length=(1, 10), lo=1, hi=2048,
                               doc="decoder channels per stride-2 conv, fine to coarse")
+    decoder_pool: int = _f(1, choices=[1, 2, 4, 8],
+                           doc="decoder averages NxN pixels first; training's channel runs there")
     convs_per_stage: int = _f(1, lo=1, hi=4, doc="3x3 convs after each upsampling")
     kernel: int = _f(3, choices=[3, 4, 5], doc="generator kernel size")
     activation: str = _f("leaky_relu", choices=["leaky_relu", "relu", "silu", "gelu"])
@@ -301,9 +303,9 @@ def _check_consistency(spec: Spec, source: str):
         raise GlyphartError(
             f"{source}: [model] size {m.size} must be divisible by 2^(len(widths)-1) = "
             f"{2 ** stages} with at least 2 px left (use fewer widths or another size)")
-    if m.size // 2 ** len(m.decoder_widths) < 1:
+    if m.size % m.decoder_pool or m.size // m.decoder_pool // 2 ** len(m.decoder_widths) < 1:
         raise GlyphartError(f"{source}: [model] decoder_widths has {len(m.decoder_widths)} "
-                            f"stride-2 convs, too many for size {m.size}")
+                            f"stride-2 convs after a {m.decoder_pool}x pool, too many for size {m.size}")
     for key in ("scale",):
         for table in (spec.channel.affine, spec.channel.crop):
             if table is not None and table.scale[0] > table.scale[1]:

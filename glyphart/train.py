@@ -136,7 +136,7 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     torch.manual_seed(train_spec.seed)
     gen, dec = build_models(spec.model)
     gen, dec = gen.to(dev), dec.to(dev)
-    channel = build_channel(spec.channel, spec.model.size).to(dev)
+    channel = build_channel(spec.channel, dec.input_size).to(dev)
     params = list(gen.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=train_spec.lr)
 
@@ -186,7 +186,7 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
                 channel.set_strength(progress / train_spec.channel_ramp)
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
-                read = dec(channel(gen(z)))
+                read = dec.read(channel(dec.pool(gen(z))))
             loss = nn.functional.mse_loss(read.float(), z)
             opt.zero_grad(set_to_none=True)
             loss.backward()
