@@ -63,7 +63,11 @@ def test_sheet_metadata_round_trips(trained_tiny, tmp_path):
     with Image.open(tmp_path / "s.png") as im:
         assert "seeds: 0-5,9" in im.info["parameters"]
         pixels = np.asarray(im)
-    assert tuple(pixels[0, 0]) == (0xf3, 0xee, 0xe3)  # the ink palette's paper
+    from glyphart.render.frames import PALETTES, gap_shade, parse_color
+    fg, bg = (parse_color(c) for c in PALETTES["ink"])
+    assert tuple(pixels[0, 0]) == gap_shade(fg, bg)  # the frame between glyphs
+    colours, counts = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
+    assert set(map(tuple, colours[np.argsort(counts)[-2:]])) <= {fg, bg, gap_shade(fg, bg)}
 
 
 @pytest.mark.parametrize("size, dpi, landscape, expected", [

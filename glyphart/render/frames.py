@@ -153,16 +153,23 @@ def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def gap_shade(fg, bg, amount: float = 0.16) -> tuple[int, int, int]:
+    """A colour a little towards fg from bg: gaps that frame glyphs without shouting."""
+    return tuple(round(b + (f - b) * amount) for f, b in zip(fg, bg))  # type: ignore[return-value]
+
+
 def glyph_grid(images: torch.Tensor, cols: int | None = None, gap: int = 2, scale: int = 1,
                fg=(255, 255, 255), bg=(0, 0, 0), gap_color=None) -> np.ndarray:
-    """A uint8 grid of glyphs (nearest-neighbour `scale`) with `gap` pixels between them."""
+    """A uint8 grid of glyphs (nearest-neighbour `scale`) with `gap` pixels between them.
+
+    Gaps default to a shade between bg and fg, so glyphs touching their edges stay apart."""
     if scale > 1:
         images = images.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
     tiles = to_rgb8(images, fg, bg)
     rows, cols = grid_shape(len(tiles), cols)
     h, w = tiles.shape[1:3]
     canvas = np.empty((rows * h + (rows + 1) * gap, cols * w + (cols + 1) * gap, 3), np.uint8)
-    canvas[:] = gap_color if gap_color is not None else bg
+    canvas[:] = gap_color if gap_color is not None else gap_shade(fg, bg)
     for i, tile in enumerate(tiles):
         r, c = divmod(i, cols)
         y, x = gap + r * (h + gap), gap + c * (w + gap)

@@ -1,0 +1,235 @@
+"""glyphart benchmarks: one command, one table, ratios measured side by side in the same run.
+
+    python bench/run.py                 # everything (about 10 minutes on 2 cores)
+    python bench/run.py train video     # some sections only
+    python bench/run.py --json out.json
+
+Sections: peak (fp32 matmul: this CPU's attainable peak), train (throughput per preset and
+fraction of peak), video (end-to-end vs generation alone vs encoding alone), poster (seconds and
+peak memory, each in a fresh process), startup (`--help`, `presets` vs `import torch`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RESULTS: list[dict] = []
+
+
+def report(section: str, what: str, value: float, unit: str, target: str = "", ok=None,
+           note: str = ""):
+    row = {"section": section, "what": what, "value": round(value, 3), "unit": unit,
+           "target": target, "ok": ok, "note": note}
+    RESULTS.append(row)
+    mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+    print(f"{section:8s} {what:52s} {value:10.3f} {unit:8s} {target:14s}{mark} {note}",
+          flush=True)
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def peak_gflops() -> float:
+    import torch
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    for _ in range(3):
+        a @ b
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 3:
+        a @ b
+        n += 1
+    gflops = n * 2 * 2048 ** 3 / (time.perf_counter() - t0) / 1e9
+    report("peak", "fp32 matmul 2048^3", gflops, "GFLOP/s")
+    return gflops
+
+
+def bench_train(peak: float) -> None:
+    """The model part of a training step (generator + decoder, forward + backward, optimizer)
+    and the full step with the channel, per preset, at the preset's own settings."""
+    import torch
+
+    from glyphart.channel import build_channel
+    from glyphart.models import build_models, flops_per_image
+    from glyphart.presets import BUILTIN_NAMES, find
+    from glyphart.spec import load_spec
+
+    for name in BUILTIN_NAMES:
+        spec = load_spec(find(name).toml)
+        torch.manual_seed(0)
+        gen, dec = build_models(spec.model)
+        channel = build_channel(spec.channel, dec.input_size)
+        opt = torch.optim.Adam(list(gen.parameters()) + list(dec.parameters()))
+        batch = spec.train.batch
+        z = torch.randn(batch, spec.model.message_size)
+        flops = 3 * (flops_per_image(gen, z) + flops_per_image(dec, gen(z[:2]))) * batch
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=spec.train.bf16)
+
+        def step(with_channel: bool):
+            with autocast:
+                x = dec.pool(gen(z))
+                read = dec.read(channel(x) if with_channel else x)
+            loss = torch.nn.functional.mse_loss(read.float(), z)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        for with_channel in (False, True):
+            step(with_channel)
+            n, t0 = 0, time.perf_counter()
+            while time.perf_counter() - t0 < 4 or n < 3:
+                step(with_channel)
+                n += 1
+            dt = (time.perf_counter() - t0) / n
+            if with_channel:
+                report("train", f"{name}: full step (batch {batch})", batch / dt, "img/s")
+            else:
+                achieved = flops / dt / 1e9
+                report("train", f"{name}: model part", achieved, "GFLOP/s",
+                       ">=60% peak" if name in ("gray", "hd-color") else "",
+                       achieved / peak >= 0.6 if name in ("gray", "hd-color") else None,
+                       f"{100 * achieved / peak:.0f}% of peak, {batch / dt:.0f} img/s")
+
+
+def bench_video() -> None:
+    """hd-color at 512 px and as a 4x8 grid: end to end vs generation alone vs encoding alone."""
+    import numpy as np
+
+    from glyphart.presets import load_preset
+    from glyphart.render.frames import palette_colors
+    from glyphart.render.sheet import Look
+    from glyphart.render.video import VideoWriter
+    from glyphart.render.video_loop import cell_keys, loop_frames
+    from glyphart.latent import messages
+
+    preset = load_preset("hd-color")
+    look = Look.from_preset(preset)
+    fg, bg = look.colors(3)
+    for label, grid, px, frames in (("512x512 loop", (1, 1), 512, 120),
+                                    ("4x8 grid, 128 px cells", (4, 8), 128, 60)):
+        cells = grid[0] * grid[1]
+        keys = cell_keys(messages(preset, range(4 * cells)), cells)
+        with tempfile.TemporaryDirectory() as tmp:
+            # generation alone (frames kept in memory, for the encoding-alone run)
+            c0, t0 = cpu_seconds(), time.perf_counter()
+            kept = list(loop_frames(preset.generator, keys, frames, "cubic", px, look, fg, bg,
+                                    grid[1], 4))
+            gen_wall, gen_cpu = time.perf_counter() - t0, cpu_seconds() - c0
+            # encoding alone (ffmpeg's CPU time is a child's)
+            child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            with VideoWriter(Path(tmp) / "enc.webm", fps=30) as w:
+                for f in kept:
+                    w.write(f)
+            enc_wall = time.perf_counter() - t0
+            child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            enc_cpu = (child1.ru_utime + child1.ru_stime) - (child0.ru_utime + child0.ru_stime)
+            del kept
+            # end to end, as `glyphart render --video` does it
+            t0 = time.perf_counter()
+            with VideoWriter(Path(tmp) / "e2e.webm", fps=30) as w:
+                for f in loop_frames(preset.generator, keys, frames, "cubic", px, look, fg, bg,
+                                     grid[1], 4):
+                    w.write(f)
+            e2e_wall = time.perf_counter() - t0
+        limit = max(gen_wall, enc_wall, (gen_cpu + enc_cpu) / 2)
+        report("video", f"{label}: generation alone", frames / gen_wall, "fps",
+               note=f"{gen_cpu:.1f} CPU-s")
+        report("video", f"{label}: encoding alone (VP9)", frames / enc_wall, "fps",
+               note=f"{enc_cpu:.1f} CPU-s")
+        fps_target = label.startswith("512")
+        report("video", f"{label}: end to end", frames / e2e_wall, "fps",
+               ">=30 fps" if fps_target else "", (frames / e2e_wall >= 30) if fps_target else None)
+        report("video", f"{label}: end-to-end wall / 2-core limit", e2e_wall / limit, "x",
+               "<=1.2", e2e_wall / limit <= 1.2)
+
+
+def _measured_run(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GB) of a fresh process running `glyphart ARGS`."""
+    code = ("import resource, sys, time; from glyphart.cli import main; t=time.perf_counter()\n"
+            "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
+            "finally:\n    print('BENCH', time.perf_counter()-t, "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    line = [l for l in proc.stderr.splitlines() if l.startswith("BENCH")][-1]
+    _, secs, kb = line.split()
+    return float(secs), int(kb) / 1024 ** 2
+
+
+def bench_poster() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        secs, _ = _measured_run(["render", "--preset", "hd-color", "--seeds", "0-63", "--sheet",
+                                 f"{tmp}/sheet.png", "-q"])
+        report("poster", "hd-color 64-glyph sheet", secs, "s")
+        for label, args, target in (
+                ("A2 300 dpi grid (24 glyphs)", ["--size", "a2"], None),
+                ("A0 300 dpi grid (24 glyphs)", ["--size", "a0"], 2.0),
+                ("A0 300 dpi hero", ["--size", "a0", "--layout", "hero", "--seeds", "7"], 2.0),
+                ("16384x16384 px hero", ["--size", "16384x16384px", "--layout", "hero",
+                                         "--seeds", "7"], 2.5)):
+            seeds = [] if "--seeds" in args else ["--seeds", "0-23"]
+            secs, gb = _measured_run(["render", "--preset", "hd-color", *seeds, "--poster",
+                                      f"{tmp}/p.png", *args, "-q"])
+            report("poster", f"{label}: time", secs, "s")
+            report("poster", f"{label}: peak memory", gb, "GB",
+                   f"<={target} GB" if target else "", gb <= target if target else None)
+
+
+def bench_startup() -> None:
+    def wall(cmd):
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    glyphart = [sys.executable, "-m", "glyphart"]
+    torch_s = wall([sys.executable, "-c", "import torch"])
+    help_s = wall(glyphart + ["--help"])
+    report("startup", "glyphart --help", help_s, "s", "<=0.3 s", help_s <= 0.3)
+    report("startup", "glyphart presets", wall(glyphart + ["presets"]), "s")
+    report("startup", "python -c 'import torch'", torch_s, "s")
+
+
+SECTIONS = {"train": bench_train, "video": bench_video, "poster": bench_poster,
+            "startup": bench_startup}
+
+
+def main(argv: list[str]) -> None:
+    out = None
+    if "--json" in argv:
+        i = argv.index("--json")
+        out = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
+    chosen = argv or list(SECTIONS)
+    print(f"glyphart benchmarks — {time.strftime('%Y-%m-%d')} — {platform.processor() or ''} "
+          f"{os.cpu_count()} cores, {platform.python_version()}")
+    peak = peak_gflops()
+    for name in chosen:
+        if name == "train":
+            bench_train(peak)
+        else:
+            SECTIONS[name]()
+    if out:
+        Path(out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"),
+                                         "results": RESULTS}, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
