@@ -212,21 +212,26 @@ def _retrain_hint(name: str) -> str:
     return f"retrain it with `glyphart train {name}`"
 
 
-def load_weights(path: Path, spec: Spec, generator, decoder, name: str = "") -> dict:
-    """Load weights into the modules; refuse missing, damaged or mismatched files clearly."""
+def read_tensors(path: Path, what: str, remedy: str) -> tuple[dict, dict]:
+    """(tensors, metadata) of a safetensors file; a damaged one is a one-line error."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file, safe_open
-
-    name = name or spec.name
-    if not path.is_file():
-        raise GlyphartError(f"preset {name!r}: weights file {path} is missing; {_retrain_hint(name)}")
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
-        tensors = load_file(str(path))
+        return load_file(str(path)), metadata
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise GlyphartError(f"preset {name!r}: weights file {path} is damaged or truncated "
-                            f"({str(e).splitlines()[0]}); {_retrain_hint(name)} or copy it again") from None
+        raise GlyphartError(f"{what} {path} is damaged or truncated "
+                            f"({str(e).splitlines()[0]}); {remedy}") from None
+
+
+def load_weights(path: Path, spec: Spec, generator, decoder, name: str = "") -> dict:
+    """Load weights into the modules; refuse missing, damaged or mismatched files clearly."""
+    name = name or spec.name
+    if not path.is_file():
+        raise GlyphartError(f"preset {name!r}: weights file {path} is missing; {_retrain_hint(name)}")
+    tensors, metadata = read_tensors(path, f"preset {name!r}: weights file",
+                                     f"{_retrain_hint(name)} or copy it again")
     if metadata.get("format") != WEIGHTS_FORMAT:
         raise GlyphartError(f"preset {name!r}: {path} is not a glyphart weights file; "
                             f"{_retrain_hint(name)}")

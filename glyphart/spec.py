@@ -137,6 +137,7 @@ class TrainSpec:
     steps: int = _f(5000, lo=1, hi=10_000_000)
     minutes: float = _f(0.0, lo=0.0, hi=100_000.0, doc="wall-clock budget, 0 = no limit")
     seed: int = _f(0, lo=0, hi=2**63 - 1)
+    init_from: str = _f("", doc="start from this preset's weights where names and shapes match")
     channel_ramp: float = _f(0.0, lo=0.0, hi=1.0,
                              doc="fraction of the run over which warps are phased in")
     bf16: bool = _f(False, doc="bfloat16 autocast on CPU (faster, same loss curve)")

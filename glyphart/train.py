@@ -25,7 +25,7 @@ from .errors import GlyphartError
 from .latent import messages
 from .metrics import bits_from_correlation, evaluate
 from .models import build_models
-from .presets import Preset, PresetFiles, save_weights
+from .presets import Preset, PresetFiles, read_tensors, save_weights
 from .progress import Progress
 from .spec import Spec, dump_spec
 
@@ -64,15 +64,7 @@ def _save_checkpoint(path: Path, spec: Spec, gen, dec, opt, step: int, elapsed: 
 
 
 def _load_checkpoint(path: Path, spec: Spec, gen, dec, opt) -> dict:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise GlyphartError(f"checkpoint {path} is damaged ({str(e).splitlines()[0]}); "
-                            "delete it and train without --resume") from None
+    tensors, meta = read_tensors(path, "checkpoint", "delete it and train without --resume")
     if meta.get("format") != CHECKPOINT_FORMAT or meta.get("model_hash") != spec.model_hash:
         raise GlyphartError(f"checkpoint {path} belongs to a different [model] table; "
                             "delete it and train without --resume")
@@ -139,6 +131,10 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     channel = build_channel(spec.channel, dec.input_size).to(dev)
     params = list(gen.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=train_spec.lr)
+
+    warm_start = None
+    if train_spec.init_from and not resume:
+        warm_start = _init_from(train_spec.init_from, gen, dec)
 
     start, elapsed0, cpu0, loss0 = 0, 0.0, 0.0, float("nan")
     if resume:
@@ -232,6 +228,7 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
         "steps": step,
         "batch": train_spec.batch,
         "resumed_from_step": start if resume else None,
+        "init_from": warm_start,
         "wall_minutes": round(elapsed() / 60, 2),
         "cpu_minutes": round(cpu_time() / 60, 2),
         "stopped_by": "minutes" if step < train_spec.steps else "steps",
@@ -251,6 +248,29 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     write_text(out.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     ckpt.unlink(missing_ok=True)
     return record
+
+
+def _init_from(name: str, gen, dec) -> dict:
+    """Copy every tensor of another preset's weights whose name and shape match (warm start:
+    an HD preset grows from the low-resolution preset whose trunk and decoder it shares)."""
+    from .presets import find, read_tensors
+    files = find(name)
+    if not files.trained:
+        raise GlyphartError(f"[train] init_from = {name!r}: that preset has no weights; "
+                            f"train it first")
+    tensors, _ = read_tensors(files.weights, "weights file", f"retrain {name}")
+    copied = total = 0
+    for prefix, module in (("generator", gen), ("decoder", dec)):
+        state = module.state_dict()
+        for key, value in state.items():
+            total += 1
+            source = tensors.get(f"{prefix}.{key}")
+            if source is not None and source.shape == value.shape:
+                state[key] = source.to(value.dtype)
+                copied += 1
+        module.load_state_dict(state)
+    return {"preset": name, "weights": str(files.weights.name), "tensors_copied": copied,
+            "tensors_total": total}
 
 
 @torch.no_grad()
