@@ -32,25 +32,10 @@ class GaussianNoise(nn.Module):
 class Channel(nn.Sequential):
     """Random at every call, in training and eval mode alike (it *is* the noise)."""
 
-    def set_strength(self, fraction: float) -> None:
-        """Scale the probability of every geometric transformation (training curriculum).
-
-        A fresh generator/decoder pair first agrees on a code through noise alone, then
-        learns to make it survive warps as they are phased in.
-        """
-        for layer in self:
-            if isinstance(layer, GEOMETRIC):
-                if not hasattr(layer, "base_p"):
-                    layer.base_p = layer.p
-                layer.p = layer.base_p * min(max(fraction, 0.0), 1.0)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # kornia's warps run in float32; autocast would otherwise feed them bf16.
         with torch.autocast(x.device.type, enabled=False):
             return super().forward(x.float())
-
-
-GEOMETRIC = (K.RandomAffine, K.RandomPerspective, K.RandomThinPlateSpline, K.RandomResizedCrop)
 
 
 def build_channel(spec: ChannelSpec, size: int) -> Channel:

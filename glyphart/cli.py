@@ -171,6 +171,28 @@ def eval_cmd(preset, as_json, n):
     click.echo(f"high-frequency fraction         {result['high_frequency_fraction']}")
 
 
+@main.command("invert")
+@click.argument("image", type=click.Path(dir_okay=False))
+@click.option("--preset", "preset_name", required=True, help="Preset name or .toml path.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Message file to write (.npy), for `render --message`.")
+@click.option("--steps", type=click.IntRange(1), default=300, show_default=True)
+@click.option("--restarts", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Random starting messages optimised side by side; the best one is kept.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
+@click.option("-q", "--quiet", is_flag=True)
+@reports_errors
+def invert_cmd(image, preset_name, out, steps, restarts, seed, quiet):
+    """Find the glyph (message) of PRESET closest to IMAGE."""
+    from .invert import invert_image
+    from .presets import load_preset
+    path, mse = invert_image(load_preset(preset_name), image, out, steps=steps,
+                             restarts=restarts, seed=seed, quiet=quiet)
+    if not quiet:
+        click.echo(f"wrote {path} (mean squared error {mse:.4f}); render it with "
+                   f"`glyphart render --preset {preset_name} --message {path}`")
+
+
 # ---------------------------------------------------------------------------------------------
 # rendering
 

@@ -138,8 +138,6 @@ class TrainSpec:
     minutes: float = _f(0.0, lo=0.0, hi=100_000.0, doc="wall-clock budget, 0 = no limit")
     seed: int = _f(0, lo=0, hi=2**63 - 1)
     init_from: str = _f("", doc="start from this preset's weights where names and shapes match")
-    channel_ramp: float = _f(0.0, lo=0.0, hi=1.0,
-                             doc="fraction of the run over which warps are phased in")
     bf16: bool = _f(False, doc="bfloat16 autocast on CPU (faster, same loss curve)")
     checkpoint_minutes: float = _f(2.0, lo=0.001, hi=1000.0)
     video_every: int = _f(50, lo=1, hi=1_000_000, doc="steps between training-video frames")

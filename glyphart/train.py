@@ -178,8 +178,6 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
             progress = max(step / train_spec.steps, elapsed() / budget)
             for group in opt.param_groups:
                 group["lr"] = train_spec.lr * _lr_factor(progress, train_spec.lr_final)
-            if train_spec.channel_ramp > 0:
-                channel.set_strength(progress / train_spec.channel_ramp)
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
                 read = dec.read(channel(dec.pool(gen(z))))

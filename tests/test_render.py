@@ -204,3 +204,26 @@ def test_message_files_are_keyframes(trained_tiny, tmp_path):
     seeds, z = job.glyphs("0-63")
     assert seeds == [0] and z.shape == (2, preset.spec.model.message_size)
     assert float(z[1].sum()) == preset.spec.model.message_size
+
+
+def test_invert_finds_a_message_that_renders(trained_tiny, tmp_path):
+    preset = load_preset(str(trained_tiny))
+    # Target: the tiny preset's own glyph 5, so a good inversion gets close to it.
+    from glyphart.latent import messages
+    from glyphart.render.frames import to_rgb8
+    with __import__("torch").no_grad():
+        target = preset.generator(messages(preset, [5]))
+    Image.fromarray(to_rgb8(target)[0]).save(tmp_path / "target.png")
+    proc = run_cli("invert", str(tmp_path / "target.png"), "--preset", str(trained_tiny),
+                   "--out", str(tmp_path / "m.npy"), "--steps", "150")
+    assert proc.returncode == 0, proc.stderr
+    mse = float(proc.stdout.split("error ")[1].split(")")[0])
+    assert mse < 0.02, proc.stdout
+    assert np.load(tmp_path / "m.npy").shape == (preset.spec.model.message_size,)
+    proc = run_cli("render", "--preset", str(trained_tiny), "--message", str(tmp_path / "m.npy"),
+                   "--seeds", "0-2", "--sheet", str(tmp_path / "s.png"))
+    assert proc.returncode == 0, proc.stderr
+    assert read_metadata(tmp_path / "s.png")["messages"] == ["m.npy"]
+    assert_one_line_error(run_cli("invert", str(tmp_path / "nope.png"), "--preset",
+                                  str(trained_tiny), "--out", str(tmp_path / "x.npy")),
+                          "cannot read image")
