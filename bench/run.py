@@ -218,8 +218,8 @@ def main(argv: list[str]) -> None:
         out = argv[i + 1]
         argv = argv[:i] + argv[i + 2:]
     chosen = argv or list(SECTIONS)
-    print(f"glyphart benchmarks — {time.strftime('%Y-%m-%d')} — {platform.processor() or ''} "
-          f"{os.cpu_count()} cores, {platform.python_version()}")
+    print(f"glyphart benchmarks — {time.strftime('%Y-%m-%d')} — {_cpu_name()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}")
     peak = peak_gflops()
     for name in chosen:
         if name == "train":
@@ -227,8 +227,19 @@ def main(argv: list[str]) -> None:
         else:
             SECTIONS[name]()
     if out:
-        Path(out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"),
-                                         "results": RESULTS}, indent=1))
+        machine = f"{_cpu_name()}, {os.cpu_count()} cores"
+        Path(out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "machine": machine,
+                                         "results": RESULTS}, indent=1) + "\n")
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":

@@ -56,6 +56,22 @@ def sheets() -> str:
     return "\n".join(lines)
 
 
+def performance() -> str:
+    """The latest `python bench/run.py --json bench/latest.json` as a table."""
+    path = ROOT / "bench" / "latest.json"
+    if not path.is_file():
+        return "_No benchmark run recorded yet: `python bench/run.py --json bench/latest.json`._"
+    data = json.loads(path.read_text())
+    rows = [f"Measured {data['date']} on {data.get('machine', 'this machine')} with "
+            "`python bench/run.py --json bench/latest.json`.\n",
+            "| section | what | value | unit | target | |", "|---|---|---|---|---|---|"]
+    for r in data["results"]:
+        verdict = "" if r["ok"] is None else ("✓" if r["ok"] else "**missed**")
+        rows.append(f"| {r['section']} | {r['what']} | {r['value']} | {r['unit']} | "
+                    f"{r['target']} | {verdict} {r['note']} |")
+    return "\n".join(rows)
+
+
 def fill(readme: str, marker: str, text: str) -> str:
     start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
@@ -66,6 +82,7 @@ if __name__ == "__main__":
     readme_path = ROOT / "README.md"
     readme = readme_path.read_text()
     readme = fill(readme, "presets", table())
+    readme = fill(readme, "performance", performance())
     if "--table-only" not in sys.argv:
         readme = fill(readme, "sheets", sheets())
     readme_path.write_text(readme)
