@@ -259,6 +259,9 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette,
                                 layout=layout, grid=grid, per_page=per_page, force=force,
                                 quiet=quiet):
             _done(path, quiet)
+        if job.skipped and not quiet:
+            click.echo(f"skipped {len(job.skipped)} poster(s) already done with these "
+                       "parameters (--force redoes them)")
     if video:
         path = job.video(video, grid=video_grid, seconds=seconds, frames_per_key=frames_per_key,
                          fps=fps, interp=interp, px=video_px, gap=gap, crf=crf, speed=speed,

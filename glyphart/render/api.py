@@ -42,6 +42,7 @@ class Render:
     extra: torch.Tensor | None = None       # messages from files, after the seeds
     extra_names: list[str] = field(default_factory=list)
     look: Look = None  # type: ignore[assignment]
+    skipped: list[Path] = field(default_factory=list)  # batch posters already done
 
     @classmethod
     def load(cls, preset: str, seeds: str | None = None, message_files=(), palette=None,
@@ -104,8 +105,10 @@ class Render:
                 options = dict(size=size, dpi=dpi, landscape=landscape, layout=layout,
                                margin_in=margin, grid=shape, look=self.look, z=job_z,
                                extra=self._extra_params())
-                if not force and path.is_file() and _same_poster(read_metadata, path, self,
-                                                                 job_seeds, options):
+                # Batch exports resume: a poster already written with these parameters is kept.
+                if fields - {"preset"} and not force and path.is_file() and _same_poster(
+                        read_metadata, path, self, job_seeds, options):
+                    self.skipped.append(path)
                     bar.update()
                     continue
                 yield render_poster(self.preset, job_seeds, path, **options)

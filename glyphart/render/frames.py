@@ -78,7 +78,8 @@ def edge_sharpness(logits: torch.Tensor, factor: float) -> torch.Tensor:
 
     The sigmoid rises from 0.12 to 0.88 over 4 logit units; at the glyph's typical edge slope g
     (logit units per native pixel), enlarging by `factor` spreads that over 4 * factor / g
-    output pixels. A gain of factor * g_edge / g... keeps it at ~1. Never below 1 (no blurring).
+    output pixels; a gain of 4 * factor / g brings that back to about one. Never below 1 (no
+    blurring); capped where an edge is already a fraction of a pixel wide.
     """
     gy = logits[..., 1:, :-1] - logits[..., :-1, :-1]
     gx = logits[..., :-1, 1:] - logits[..., :-1, :-1]
@@ -87,7 +88,7 @@ def edge_sharpness(logits: torch.Tensor, factor: float) -> torch.Tensor:
     gains = []
     for s, m in zip(slope.flatten(1), near_edge.flatten(1)):
         g = s[m].median() if m.any() else torch.tensor(4.0)
-        gains.append((4.0 * factor / g.clamp_min(1e-3)).clamp(min=1.0, max=64.0))
+        gains.append((4.0 * factor / g.clamp_min(1e-3)).clamp(min=1.0, max=4096.0))
     return torch.stack(gains).view(-1, 1, 1, 1)
 
 
