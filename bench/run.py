@@ -160,11 +160,14 @@ def bench_video() -> None:
 
 
 def _measured_run(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GB) of a fresh process running `glyphart ARGS`."""
-    code = ("import resource, sys, time; from glyphart.cli import main; t=time.perf_counter()\n"
+    """Wall seconds and peak RSS (GB) of a fresh process running `glyphart ARGS`.
+
+    Peak memory is the child's own VmHWM: ru_maxrss survives fork + exec on Linux, so a child
+    of a big parent would report the parent's peak."""
+    code = ("import re, sys, time; from glyphart.cli import main; t=time.perf_counter()\n"
             "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
-            "finally:\n    print('BENCH', time.perf_counter()-t, "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+            "finally:\n    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())\n"
+            "    print('BENCH', time.perf_counter()-t, hwm.group(1), file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     line = [l for l in proc.stderr.splitlines() if l.startswith("BENCH")][-1]
     _, secs, kb = line.split()
