@@ -47,7 +47,10 @@ def loop_frames(generator, keys: torch.Tensor, frames: int, interp: str, px: int
     for start in range(0, frames, CHUNK):
         ks = range(start, min(start + CHUNK, frames))
         z = torch.stack([fn(keys[c], k / frames) for k in ks for c in range(cells)])
-        with torch.no_grad():
+        # bf16 on the CPU: 2.9x less generation time (measured on hd-color), a mean pixel
+        # change of 0.001. Videos are throughput-bound; sheets and posters stay fp32.
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                             enabled=z.device.type == "cpu"):
             logits = generator.logits(z).float()
         native = logits.shape[-1]
         if px == native:
