@@ -108,10 +108,8 @@ def bench_train(peak: float) -> None:
 
 def bench_video() -> None:
     """hd-color at 512 px and as a 4x8 grid: end to end vs generation alone vs encoding alone."""
-    import numpy as np
 
     from glyphart.presets import load_preset
-    from glyphart.render.frames import palette_colors
     from glyphart.render.sheet import Look
     from glyphart.render.video import VideoWriter
     from glyphart.render.video_loop import cell_keys, loop_frames

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import __version__
+from .atomic import atomic_path, write_text
 from .errors import GlyphartError
 from .spec import Spec, dump_spec, load_spec
 
@@ -191,8 +192,6 @@ def save_weights(path: Path, spec: Spec, generator, decoder, dtype: str = "float
     import torch
     from safetensors.torch import save_file
 
-    from .atomic import atomic_path
-
     target = getattr(torch, dtype)
     tensors = {}
     for prefix, module in (("generator", generator), ("decoder", decoder)):
@@ -256,8 +255,6 @@ def load_weights(path: Path, spec: Spec, generator, decoder, name: str = "") -> 
 def copy_preset(source: str, dest: str | Path | None = None, with_weights: bool = False,
                 force: bool = False) -> Path:
     """Copy a preset's TOML (and optionally weights + record) to a new name or path."""
-    from .atomic import write_text
-
     files = find(source)
     spec = load_spec(files.toml)
     dest_text = str(dest) if dest is not None else files.name
@@ -276,7 +273,6 @@ def copy_preset(source: str, dest: str | Path | None = None, with_weights: bool 
     if with_weights:
         if not files.trained:
             raise GlyphartError(f"preset {files.name!r} has no weights to copy")
-        from .atomic import atomic_path
         # The weights record the [model] hash only, not the name: a straight copy stays valid.
         for src, dst in ((files.weights, target.with_suffix(".safetensors")),
                          (files.record, target.with_suffix(".json"))):

@@ -305,10 +305,11 @@ def _check_consistency(spec: Spec, source: str):
     if m.size % m.decoder_pool or m.size // m.decoder_pool // 2 ** len(m.decoder_widths) < 1:
         raise GlyphartError(f"{source}: [model] decoder_widths has {len(m.decoder_widths)} "
                             f"stride-2 convs after a {m.decoder_pool}x pool, too many for size {m.size}")
-    for key in ("scale",):
-        for table in (spec.channel.affine, spec.channel.crop):
-            if table is not None and table.scale[0] > table.scale[1]:
-                raise GlyphartError(f"{source}: [channel] {key} must be [low, high] with low <= high")
+    for name in ("affine", "crop"):
+        table = getattr(spec.channel, name)
+        if table is not None and table.scale[0] > table.scale[1]:
+            raise GlyphartError(f"{source}: [channel.{name}] scale must be [low, high] "
+                                "with low <= high")
     if spec.channel.color_jitter is not None and m.channels != 3:
         raise GlyphartError(f"{source}: [channel.color_jitter] needs [model] channels = 3; "
                             "remove the table for a gray preset")

@@ -149,7 +149,6 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     # The training video: 64 fixed messages drawn every video_every steps, streamed to ffmpeg.
     writer = None
     if video is not None:
-        from .render.frames import glyph_grid
         from .render.video import VideoWriter
         fixed = messages(spec.model.message_size, range(64)).to(dev)
         writer = VideoWriter(video, fps=60 if spec.model.size <= 64 else 30,

@@ -4,7 +4,6 @@ and an interrupted run resumes from its checkpoint."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

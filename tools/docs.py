@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from glyphart.presets import BUILTIN_NAMES, builtin_dir, load_preset  # noqa: E402
+from glyphart.presets import BUILTIN_NAMES, load_preset  # noqa: E402
 from glyphart.render.api import Render  # noqa: E402
 
 FLOORS = {"seed": None, "gray": 64, "color": 128, "hd-gray": 128, "hd-color": 192}

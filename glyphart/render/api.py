@@ -101,7 +101,7 @@ class Render:
             jobs = [({}, seeds, z)]
         with Progress(len(jobs), "posters", quiet=quiet or len(jobs) == 1, unit="file") as bar:
             for values, job_seeds, job_z in jobs:
-                path = Path(_fill(template, preset=self.preset.name, **values))
+                path = Path(template.format(preset=self.preset.name, **values))
                 options = dict(size=size, dpi=dpi, landscape=landscape, layout=layout,
                                margin_in=margin, grid=shape, look=self.look, z=job_z,
                                extra=self._extra_params())
@@ -142,10 +142,6 @@ def _template_fields(template: str) -> set[str]:
     if {"seed", "page"} <= found:
         raise GlyphartError("use {seed} or {page} in a poster name, not both")
     return found
-
-
-def _fill(template: str, **values) -> str:
-    return template.format(**values)
 
 
 def _same_poster(read_metadata, path, job, seeds, options) -> bool:

@@ -10,7 +10,7 @@ import torch
 
 from ..errors import GlyphartError
 from ..latent import messages, parse_seeds
-from .frames import glyph_grid, palette_colors, render_glyphs
+from .frames import glyph_grid, grid_shape, palette_colors, render_glyphs
 from .output import metadata_text, write_image
 
 MAX_SHEET_PIXELS = 20000 * 20000
@@ -62,8 +62,8 @@ def sheet_image(preset, seeds: list[int], cols: int | None = None, glyph_px: int
     if len(z) == 0:
         raise GlyphartError("no glyphs to draw: the seed list is empty")
     size = glyph_px or preset.spec.model.size
-    rows = -(-len(z) // (cols or max(1, int(np.ceil(np.sqrt(len(z)))))))
-    if (size + gap) ** 2 * rows * (cols or rows) > MAX_SHEET_PIXELS:
+    rows, cols = grid_shape(len(z), cols)
+    if (size + gap) ** 2 * rows * cols > MAX_SHEET_PIXELS:
         raise GlyphartError("sheet too large; use fewer seeds or a smaller --glyph-px")
     images = torch.cat([render_glyphs(preset.generator, part, size, look.style)
                         for part in z.split(64)])
@@ -71,8 +71,7 @@ def sheet_image(preset, seeds: list[int], cols: int | None = None, glyph_px: int
     label_px = max(10, min(24, size // 6)) if labels else 0
     grid = glyph_grid(images, cols=cols, gap=gap, fg=fg, bg=bg)
     if labels:
-        grid = _add_labels(grid, seeds, cols or int(np.ceil(np.sqrt(len(z)))), size, gap,
-                           label_px, fg, bg)
+        grid = _add_labels(grid, seeds, cols, size, gap, label_px, fg, bg)
     return grid
 
 

@@ -98,11 +98,8 @@ class VideoWriter:
         try:
             if gen is not None:
                 gen.close()
-            if abort or self.frames == 0:
-                raise _Discard()
-            os.replace(self._tmp, self.path)
-        except _Discard:
-            pass
+            if not abort and self.frames > 0:
+                os.replace(self._tmp, self.path)
         finally:
             if self._tmp is not None:
                 with contextlib.suppress(OSError):
@@ -113,7 +110,3 @@ class VideoWriter:
 
     def __exit__(self, exc_type, exc, tb):
         self.close(abort=exc_type is not None)
-
-
-class _Discard(Exception):
-    pass
