@@ -193,6 +193,41 @@ def invert_cmd(image, preset_name, out, steps, restarts, seed, quiet):
                    f"`glyphart render --preset {preset_name} --message {path}`")
 
 
+@main.command("study")
+@click.argument("name", type=click.Choice(["sweep", "reconstruct", "probe", "invert"]))
+@click.option("--preset", "preset_name",
+              help="Preset to study (default gray; the sweep trains gray and color recipes).")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Folder for figures and numbers [default: outputs/studies/NAME].")
+@click.option("--minutes", type=click.FloatRange(0, min_open=True),
+              help="sweep: training budget of the whole study, split evenly over its runs "
+                   "[default: 11].")
+@click.option("--repeats", type=click.IntRange(1, 100),
+              help="Independent repeats: probe runs [5], random-weight draws for reconstruct "
+                   "[5] and invert [3], training seeds per size for sweep [1].")
+@click.option("--quick", is_flag=True, help="Tiny settings: a smoke run in seconds.")
+@click.option("-q", "--quiet", is_flag=True)
+@reports_errors
+def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
+    """Run one of the source's experiments: sweep, reconstruct, probe or invert.
+
+    \b
+    sweep        bits per glyph and artifacts against message size
+    reconstruct  digits through decoder -> generator; is the class still readable?
+    probe        linear probe on the decoder: pretrained/random x frozen/trainable
+    invert       optimise messages to redraw digits: trained vs random generator
+
+    Needs the study extra: pip install 'glyphart[study]'.
+    """
+    from .study import run_study
+    result = run_study(name, preset=preset_name, out=out, minutes=minutes, repeats=repeats,
+                       quick=quick, quiet=quiet)
+    folder = out or f"outputs/studies/{name}"
+    if not quiet:
+        click.echo(f"wrote {folder}/{name}.json and figures")
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # rendering
 

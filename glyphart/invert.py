@@ -52,7 +52,7 @@ def invert(generator, target: torch.Tensor, steps: int = 300, restarts: int = 8,
             opt.zero_grad()
             loss.backward()
             opt.step()
-            bar.update(mse=float(error.min()))
+            bar.update(mse=float(error.detach().min()))
     with torch.no_grad():
         error = ((generator(z) - target) ** 2).mean(dim=(1, 2, 3))
     best = int(error.argmin())

@@ -48,15 +48,33 @@ class Generator(nn.Module):
             stages.append(nn.Sequential(*layers))
         self.stages = nn.Sequential(*stages)
         self.to_image = nn.Conv2d(spec.widths[-1], spec.channels, k, padding=k // 2)
+        self.register_buffer("edge", _edge_field(spec.size, spec.edge_margin), persistent=False)
 
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         s = self.spec
         x = self.project(z).view(z.shape[0], s.widths[0], s.start_size, s.start_size)
-        return self.to_image(self.stages(self.start(x)))
+        logits = self.to_image(self.stages(self.start(x)))
+        return logits if self.spec.edge_margin == 0 else logits - self.edge
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, logit_noise: float = 0.0) -> torch.Tensor:
         """Images in [0, 1], shape (B, channels, size, size)."""
-        return torch.sigmoid(self.logits(z))
+        logits = self.logits(z)
+        if logit_noise > 0:
+            logits = logits + logit_noise * torch.randn_like(logits)
+        return torch.sigmoid(logits)
+
+
+def _edge_field(size: int, margin: float, depth: float = 16.0) -> torch.Tensor:
+    """A logit offset that is 0 inside and rises smoothly to `depth` on the border pixels:
+    whatever the network draws there fades to background (sigmoid(-16) is black)."""
+    if margin == 0:
+        return torch.zeros(1)
+    centre = (torch.arange(size) + 0.5) / size
+    distance = torch.minimum(centre, 1 - centre)            # to the nearest edge, 0..0.5
+    edge = 0.5 / size                                        # distance of the border pixels
+    t = ((margin - distance) / max(margin - edge, 1e-6)).clamp(0, 1)
+    ramp = t * t * (3 - 2 * t)                               # smoothstep: no crease inside
+    return depth * torch.maximum(ramp[:, None], ramp[None, :])
 
 
 class Decoder(nn.Module):

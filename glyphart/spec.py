@@ -46,6 +46,9 @@ class ModelSpec:
     kernel: int = _f(3, choices=[3, 4, 5], doc="generator kernel size")
     activation: str = _f("leaky_relu", choices=["leaky_relu", "relu", "silu", "gelu"])
     norm: str = _f("batch", choices=["batch", "none"])
+    edge_margin: float = _f(0.0, lo=0.0, hi=0.25,
+                            doc="fraction of the size along each edge that fades to the "
+                                "background, so glyphs never draw frames or corner marks")
 
     @property
     def start_size(self) -> int:
@@ -142,6 +145,13 @@ class TrainSpec:
     checkpoint_minutes: float = _f(2.0, lo=0.001, hi=1000.0)
     video_every: int = _f(50, lo=1, hi=1_000_000, doc="steps between training-video frames")
     weights_dtype: str = _f("float16", choices=["float16", "float32"])
+    logit_noise: float = _f(0.0, lo=0.0, hi=10.0,
+                            doc="std of noise on the generator's logits in training: grey "
+                                "pixels become unreliable, so glyphs saturate to clean ink")
+    loss: str = _f("mse", choices=["mse", "bits"],
+                   doc="mse: mean squared read-back error; bits: the bits-per-glyph bound itself "
+                       "(mean log of each dimension's error), which favours dimensions that "
+                       "already carry information")
 
 
 @dataclass
@@ -182,8 +192,15 @@ class Spec:
         return hash_model(self.model)
 
 
+# Keys added to [model] after weights were first shipped: hashed only when set, so older
+# weights stay valid.
+_HASHED_WHEN_SET = {"edge_margin": 0.0}
+
+
 def hash_model(model: ModelSpec) -> str:
-    text = json.dumps(dataclasses.asdict(model), sort_keys=True)
+    table = {k: v for k, v in dataclasses.asdict(model).items()
+             if _HASHED_WHEN_SET.get(k, object()) != v}
+    text = json.dumps(table, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

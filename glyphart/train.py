@@ -179,8 +179,8 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
                 group["lr"] = train_spec.lr * _lr_factor(progress, train_spec.lr_final)
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
-                read = dec.read(channel(dec.pool(gen(z))))
-            loss = nn.functional.mse_loss(read.float(), z)
+                read = dec.read(channel(dec.pool(gen(z, train_spec.logit_noise))))
+            loss = _loss(read.float(), z, train_spec.loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -245,6 +245,14 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     write_text(out.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     ckpt.unlink(missing_ok=True)
     return record
+
+
+def _loss(read: torch.Tensor, sent: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "bits":
+        # -bits per dimension in nats: 1/2 log of each dimension's error (for the best linear
+        # decoder that error is 1 - rho^2, whose log is exactly what the metric sums).
+        return 0.5 * torch.log((read - sent).pow(2).mean(0) + 1e-6).mean()
+    return nn.functional.mse_loss(read, sent)
 
 
 def _init_from(name: str, gen, dec) -> dict:

@@ -34,6 +34,14 @@ def test_model_hash_follows_model_table_only(tmp_path):
     assert other.model_hash == spec.model_hash
     wider = load_spec(write_tiny(tmp_path, TINY.replace("[32, 16, 8]", "[64, 16, 8]"), "c"))
     assert wider.model_hash != spec.model_hash
+    # A key added after weights first shipped changes the hash only when it is set.
+    def with_margin(value, name):
+        text = TINY.replace("\nsize = 16", f"\nsize = 16\nedge_margin = {value}")
+        return load_spec(write_tiny(tmp_path, text, name))
+    zero = with_margin(0.0, "d")
+    assert zero.model_hash == spec.model_hash
+    margin = with_margin(0.1, "e")
+    assert margin.model_hash != spec.model_hash
 
 
 @pytest.mark.parametrize("edit, needles", [

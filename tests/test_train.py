@@ -33,6 +33,21 @@ def test_loss_falls_well_below_start(tmp_path):
     assert not checkpoint_path(path).exists()  # a finished run leaves no checkpoint behind
 
 
+def test_bits_loss_with_margin_and_logit_noise_learns(tmp_path):
+    """The gray recipe's options: the bits objective, an edge margin and logit noise."""
+    text = TINY.replace("steps = 40", "steps = 120\nloss = \"bits\"\nlogit_noise = 1.0")
+    text = text.replace("decoder_widths = [8, 16]", "decoder_widths = [8, 16]\nedge_margin = 0.1")
+    path = write_tiny(tmp_path, text)
+    record = train(load_spec(path), path, quiet=True, eval_messages=1024)
+    assert record["loss_final"] < record["loss_first"] - 0.2, record  # log-error per dimension
+    assert record["metrics"]["bits_per_glyph"] > 1.0
+    from glyphart.presets import load_preset
+    import torch
+    images = load_preset(path).generator(torch.randn(8, 16))
+    # The margin fades every border pixel to background.
+    assert float(images[..., 0, :].max()) < 0.01 and float(images[..., :, -1].max()) < 0.01
+
+
 ALL_TRANSFORMS = {
     "color_jitter": {}, "blur": {"p": 1.0}, "multiplicative": {}, "noise": {},
     "affine": {"p": 1.0}, "perspective": {"p": 1.0}, "warp": {"p": 1.0}, "crop": {"p": 1.0},
