@@ -5,7 +5,8 @@
     python bench/run.py --json out.json
 
 Sections: peak (fp32 matmul: this CPU's attainable peak), train (throughput per preset and
-fraction of peak), video (end-to-end vs generation alone vs encoding alone), poster (seconds and
+fraction of peak), quality (CPU seconds for gray's and seed's recipes to reach the same bits
+per glyph), video (end-to-end vs generation alone vs encoding alone), poster (seconds and
 peak memory, each in a fresh process), startup (`--help`, `presets` vs `import torch`).
 """
 
@@ -104,6 +105,66 @@ def bench_train(peak: float) -> None:
                        ">=60% peak" if name in ("gray", "hd-color") else "",
                        achieved / peak >= 0.6 if name in ("gray", "hd-color") else None,
                        f"{100 * achieved / peak:.0f}% of peak, {batch / dt:.0f} img/s")
+
+
+QUALITY_THRESHOLDS = [10, 15, 20, 25, 30]  # bits per glyph under the reference channel
+QUALITY_CAP_CPU_S = 600                    # per recipe
+
+
+def bench_quality() -> None:
+    """Time to quality: CPU seconds each recipe (seed's and gray's, from their TOML, from
+    scratch) needs to reach the same bits per glyph under the reference channel. Training
+    stops at the last threshold or the cap; the evaluations' own CPU time is not counted."""
+    import torch
+
+    from glyphart.channel import reference_channel
+    from glyphart.metrics import bits_from_correlation, read_back
+    from glyphart.presets import find
+    from glyphart.spec import load_spec
+    from glyphart.train import train
+
+    reached: dict[str, dict[int, float]] = {}
+    for name in ("seed", "gray"):
+        spec = load_spec(find(name).toml)
+        reference = reference_channel(spec.model.size)
+        every = max(25, round(4000 / spec.train.batch))  # about every 4000 images
+        crossed: dict[int, float] = {}
+        clock = {"start": cpu_seconds(), "eval": 0.0}
+
+        def monitor(step, gen, dec):
+            if step % every:
+                return False
+            c0 = cpu_seconds()
+            gen.eval(), dec.eval()
+            with torch.no_grad():  # read_back keeps the training's RNG state as it was
+                sent, read = read_back(lambda z: dec(reference(gen(z))), 1024,
+                                       spec.model.message_size, seed=99)
+            gen.train(), dec.train()
+            bits = bits_from_correlation(sent, read)
+            clock["eval"] += cpu_seconds() - c0
+            used = cpu_seconds() - clock["start"] - clock["eval"]
+            for t in QUALITY_THRESHOLDS:
+                if bits >= t and t not in crossed:
+                    crossed[t] = used
+            print(f"  {name} step {step}: {bits:.1f} bits after {used:.0f} CPU-s",
+                  file=sys.stderr, flush=True)
+            return bits >= QUALITY_THRESHOLDS[-1] or used > QUALITY_CAP_CPU_S
+
+        with tempfile.TemporaryDirectory() as tmp:
+            train(spec, Path(tmp) / f"{name}.toml", quiet=True, evaluate_after=False,
+                  monitor=monitor)
+        reached[name] = crossed
+        for t in QUALITY_THRESHOLDS:
+            if t in crossed:
+                report("quality", f"{name} recipe: CPU-s to {t} bits", crossed[t], "CPU-s")
+    common = [t for t in QUALITY_THRESHOLDS if t in reached["seed"] and t in reached["gray"]]
+    if common:
+        t = common[-1]
+        ratio = reached["seed"][t] / reached["gray"][t]
+        report("quality", f"gray vs seed: speed-up to {t} bits", ratio, "x", ">=4x", ratio >= 4,
+               f"{reached['seed'][t]:.0f} vs {reached['gray'][t]:.0f} CPU-s")
+    else:
+        report("quality", "gray vs seed: no common threshold reached", 0, "", ">=4x", False)
 
 
 def bench_video() -> None:
@@ -208,7 +269,8 @@ def bench_startup() -> None:
     report("startup", "python -c 'import torch'", torch_s, "s")
 
 
-SECTIONS = {"train": bench_train, "video": bench_video, "poster": bench_poster,
+SECTIONS = {"train": bench_train, "quality": bench_quality, "video": bench_video,
+            "poster": bench_poster,
             "startup": bench_startup}
 
 

@@ -30,6 +30,11 @@ class Generator(nn.Module):
         self.start = nn.Sequential(_norm(spec.norm, w0), _activation(spec.activation))
         bias = spec.norm == "none"
         k = spec.kernel
+
+        def conv(w_in: int, w_out: int, use_bias: bool = bias) -> nn.Conv2d:
+            return nn.Conv2d(w_in, w_out, k, padding=k // 2, bias=use_bias,
+                             padding_mode=spec.padding)
+
         stages = []
         for w_in, w_out in zip(spec.widths[:-1], spec.widths[1:]):
             layers: list[nn.Module] = []
@@ -40,14 +45,14 @@ class Generator(nn.Module):
             else:
                 # Resize-convolution: every output pixel sees the same kernel footprint.
                 layers += [nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
-                           nn.Conv2d(w_in, w_out, k, padding=k // 2, bias=bias)]
+                           conv(w_in, w_out)]
             layers += [_norm(spec.norm, w_out), _activation(spec.activation)]
             for _ in range(spec.convs_per_stage - 1):
-                layers += [nn.Conv2d(w_out, w_out, k, padding=k // 2, bias=bias),
+                layers += [conv(w_out, w_out),
                            _norm(spec.norm, w_out), _activation(spec.activation)]
             stages.append(nn.Sequential(*layers))
         self.stages = nn.Sequential(*stages)
-        self.to_image = nn.Conv2d(spec.widths[-1], spec.channels, k, padding=k // 2)
+        self.to_image = conv(spec.widths[-1], spec.channels, use_bias=True)
         self.register_buffer("edge", _edge_field(spec.size, spec.edge_margin), persistent=False)
 
     def logits(self, z: torch.Tensor) -> torch.Tensor:

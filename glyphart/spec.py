@@ -46,6 +46,9 @@ class ModelSpec:
     kernel: int = _f(3, choices=[3, 4, 5], doc="generator kernel size")
     activation: str = _f("leaky_relu", choices=["leaky_relu", "relu", "silu", "gelu"])
     norm: str = _f("batch", choices=["batch", "none"])
+    padding: str = _f("zeros", choices=["zeros", "reflect", "replicate"],
+                      doc="generator conv padding: zeros lets border pixels know they are at "
+                          "the border (frames grow there); reflect makes them look like the inside")
     edge_margin: float = _f(0.0, lo=0.0, hi=0.25,
                             doc="fraction of the size along each edge that fades to the "
                                 "background, so glyphs never draw frames or corner marks")
@@ -194,7 +197,7 @@ class Spec:
 
 # Keys added to [model] after weights were first shipped: hashed only when set, so older
 # weights stay valid.
-_HASHED_WHEN_SET = {"edge_margin": 0.0}
+_HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros"}
 
 
 def hash_model(model: ModelSpec) -> str:

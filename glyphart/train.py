@@ -113,8 +113,12 @@ def _machine() -> dict:
 
 def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None = None,
           resume: bool = False, video: str | Path | None = None, device: str = "cpu",
-          quiet: bool = False, evaluate_after: bool = True, eval_messages: int = 4096) -> dict:
-    """Train `spec`, writing out (TOML), weights and record beside it. Returns the record."""
+          quiet: bool = False, evaluate_after: bool = True, eval_messages: int = 4096,
+          monitor=None) -> dict:
+    """Train `spec`, writing out (TOML), weights and record beside it. Returns the record.
+
+    `monitor(step, generator, decoder)`, if given, runs after every step; returning True
+    stops training there (benchmarks use it to time how fast a recipe reaches a quality)."""
     out = Path(out)
     train_spec = spec.train
     if steps is not None:
@@ -162,6 +166,7 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     last_ckpt = t0
     step, loss_value, bits = start, float("nan"), float("nan")
     interrupted = False
+    stopped_by = None
 
     def elapsed() -> float:
         return elapsed0 + time.perf_counter() - t0
@@ -196,6 +201,9 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
                 bits = bits_from_correlation(torch.cat([r[0] for r in recent]),
                                              torch.cat([r[1] for r in recent]))
             bar.update(step, loss=loss_value, bits=f"{bits:.1f}")
+            if monitor is not None and monitor(step, gen, dec):
+                stopped_by = "monitor"
+                break
             if time.perf_counter() - last_ckpt > train_spec.checkpoint_minutes * 60:
                 _save_checkpoint(ckpt, spec, gen, dec, opt, step, elapsed(), cpu_time(), loss0)
                 last_ckpt = time.perf_counter()
@@ -228,7 +236,7 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
         "init_from": warm_start,
         "wall_minutes": round(elapsed() / 60, 2),
         "cpu_minutes": round(cpu_time() / 60, 2),
-        "stopped_by": "minutes" if step < train_spec.steps else "steps",
+        "stopped_by": stopped_by or ("minutes" if step < train_spec.steps else "steps"),
         "loss_first": round(loss0, 5),
         "loss_final": round(loss_value, 5),
         "bf16": train_spec.bf16,
