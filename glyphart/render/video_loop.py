@@ -18,7 +18,7 @@ from ..latent import INTERPOLATIONS, messages
 from ..progress import Progress
 from .frames import enlarge, glyph_grid
 from .sheet import Look, _compact
-from .video import FORMATS, VideoWriter
+from .video import DEFAULT_SPEED, FORMATS, VideoWriter
 
 CHUNK = 8  # frames generated per generator call
 
@@ -71,7 +71,7 @@ def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, in
                  frames_per_key: int | None = None, seconds: float | None = None,
                  fps: int | None = None, interp: str | None = None, px: int | None = None,
                  gap: int | None = None, look: Look | None = None, crf: int = 30,
-                 speed: int = 4, z: torch.Tensor | None = None, quiet: bool = False,
+                 speed: int = DEFAULT_SPEED, z: torch.Tensor | None = None, quiet: bool = False,
                  extra: dict | None = None) -> Path:
     """Write a looping interpolation video (.webm VP9, .mp4 H.264 or .gif)."""
     path = Path(path)
@@ -94,7 +94,8 @@ def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, in
     params = {"kind": "video", "preset": preset.name, "weights": preset.weights_hash,
               "seeds": _compact(list(seeds)), **(extra or {}),
               "options": {"grid": f"{grid[0]}x{grid[1]}", "frames": frames, "fps": fps,
-                          "interp": interp, "px": px, "crf": crf, **asdict(look)}}
+                          "interp": interp, "px": px, "crf": crf, "speed": speed,
+                          **asdict(look)}}
     with VideoWriter(path, fps=fps, crf=crf, speed=speed,
                      comment=json.dumps(params, sort_keys=True)) as writer, \
             Progress(frames, f"video {path.name}", quiet=quiet, unit="frame") as bar:
