@@ -16,8 +16,11 @@ def _clock(seconds: float) -> str:
 
 class Progress:
     def __init__(self, total: int, label: str = "", quiet: bool = False, unit: str = "it",
-                 stream=None, start: int = 0):
+                 stream=None, start: int = 0, seconds: float | None = None):
+        """`seconds`: a time budget that may end the work before `total` (training minutes);
+        the bar and the remaining time then follow whichever ends first."""
         self.total, self.label, self.quiet, self.unit = max(int(total), 1), label, quiet, unit
+        self.seconds = seconds if seconds and seconds < float("inf") else None
         self.stream = stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.count = self.first = start
@@ -41,11 +44,16 @@ class Progress:
         done = self.count - self.first
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.count) / rate if rate > 0 else 0.0
+        fraction = self.count / self.total
+        counter = f"{self.count}/{self.total}"
+        if self.seconds is not None and self.seconds - elapsed < eta:
+            eta, fraction = self.seconds - elapsed, elapsed / self.seconds
+            counter = f"{self.count}"
         width = 24
-        filled = int(width * self.count / self.total)
+        filled = int(width * min(max(fraction, 0.0), 1.0))
         bar = "#" * filled + "-" * (width - filled)
         extras = "  ".join(f"{k} {v}" for k, v in self.fields.items())
-        line = (f"{self.label} {self.count}/{self.total} [{bar}] {extras}  "
+        line = (f"{self.label} {counter} [{bar}] {extras}  "
                 f"{rate:.3g} {self.unit}/s  {_clock(elapsed)}<{_clock(eta)}")
         if self.tty:
             self.stream.write("\r\x1b[2K" + line)

@@ -175,7 +175,8 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
         return cpu0 + time.process_time() - c0
 
     old_handler = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
-    bar = Progress(train_spec.steps, f"train {spec.name}", quiet=quiet, unit="step", start=start)
+    bar = Progress(train_spec.steps, f"train {spec.name}", quiet=quiet, unit="step", start=start,
+                   seconds=budget - elapsed0)
     try:
         gen.train(), dec.train()
         while step < train_spec.steps and elapsed() < budget:
