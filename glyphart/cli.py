@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .errors import GlyphartError
+from .study import STUDIES  # names and one-line descriptions only: no torch
 
 
 def reports_errors(fn):
@@ -194,7 +195,7 @@ def invert_cmd(image, preset_name, out, steps, restarts, seed, quiet):
 
 
 @main.command("study")
-@click.argument("name", type=click.Choice(["sweep", "reconstruct", "probe", "invert"]))
+@click.argument("name", type=click.Choice(list(STUDIES)))
 @click.option("--preset", "preset_name",
               help="Preset to study (default gray; the sweep trains gray and color recipes).")
 @click.option("--out", type=click.Path(file_okay=False),
