@@ -187,8 +187,8 @@ def bench_quality() -> None:
             for t in QUALITY_THRESHOLDS:
                 if bits >= t and t not in crossed:
                     crossed[t] = used
-            print(f"  {name} step {step}: {bits:.1f} bits after {used:.0f} CPU-s",
-                  file=sys.stderr, flush=True)
+                    print(f"  {name}: {bits:.1f} bits at step {step}, {used:.0f} CPU-s",
+                          file=sys.stderr, flush=True)
             return bits >= QUALITY_THRESHOLDS[-1] or used > QUALITY_CAP_CPU_S
 
         with tempfile.TemporaryDirectory() as tmp:
