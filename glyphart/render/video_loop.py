@@ -16,7 +16,7 @@ import torch
 from ..errors import GlyphartError
 from ..latent import INTERPOLATIONS, messages
 from ..progress import Progress
-from .frames import enlarge, glyph_grid
+from .frames import draw, glyph_grid
 from .sheet import Look, _compact
 from .video import DEFAULT_SPEED, FORMATS, VideoWriter
 
@@ -52,16 +52,9 @@ def loop_frames(generator, keys: torch.Tensor, frames: int, interp: str, px: int
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16,
                                              enabled=z.device.type == "cpu"):
             logits = generator.logits(z).float()
-        native = logits.shape[-1]
-        if px == native:
-            images = torch.sigmoid(logits)
-        elif px < native:
-            images = torch.nn.functional.interpolate(torch.sigmoid(logits), size=(px, px),
-                                                     mode="bilinear", antialias=True)
-        else:
-            # One gain per cell for the whole loop would pop between keys; per frame it is
-            # measured from the frame itself, which moves smoothly along the path.
-            images = enlarge(logits, px, px, look.style)
+        # ink: the gain is measured per frame from the frame itself, so it moves smoothly
+        # along the path (one gain per cell for the whole loop would pop between keys).
+        images = draw(logits, px, look.style)
         for i in range(len(ks)):
             yield glyph_grid(images[i * cells:(i + 1) * cells], cols=cols, gap=gap,
                              fg=fg, bg=bg)
