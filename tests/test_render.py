@@ -227,3 +227,20 @@ def test_invert_finds_a_message_that_renders(trained_tiny, tmp_path):
     assert_one_line_error(run_cli("invert", str(tmp_path / "nope.png"), "--preset",
                                   str(trained_tiny), "--out", str(tmp_path / "x.npy")),
                           "cannot read image")
+
+
+def test_ink_style_sharpens_previews_at_and_below_native_size(trained_tiny):
+    """A small sheet shows the same clean regions a poster does: fewer mid-greys than smooth."""
+    from glyphart.latent import messages
+    from glyphart.render.frames import render_glyphs
+    preset = load_preset(trained_tiny)
+    z = messages(preset, range(16))
+
+    def grey(images):
+        return float(((images > 0.1) & (images < 0.9)).float().mean())
+
+    for px in (16, 8):  # native, and a downscaled preview
+        ink = render_glyphs(preset.generator, z, px, "ink")
+        smooth = render_glyphs(preset.generator, z, px, "smooth")
+        assert ink.shape == smooth.shape == (16, 1, px, px)
+        assert grey(ink) < grey(smooth), px
