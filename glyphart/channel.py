@@ -29,13 +29,35 @@ class GaussianNoise(nn.Module):
         return f"std={self.std}, p={self.p}, multiplicative={self.multiplicative}"
 
 
+# The transformations that move pixels by a homography, whose matrices kornia keeps.
+_HOMOGRAPHIES = (K.RandomAffine, K.RandomPerspective, K.RandomResizedCrop)
+
+
 class Channel(nn.Sequential):
     """Random at every call, in training and eval mode alike (it *is* the noise)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._batch, self._size = x.shape[0], x.shape[-1]
         # kornia's warps run in float32; autocast would otherwise feed them bf16.
         with torch.autocast(x.device.type, enabled=False):
             return super().forward(x.float())
+
+    def moved_corners(self) -> torch.Tensor:
+        """(B, 4, 2): where the last call moved the image frame's corners, in normalised
+        coordinates (models.CORNERS order). The thin-plate warp is not a homography and is
+        left out: it only bends the inside."""
+        from .models import CORNERS
+        n = self._size
+        pixels = torch.tensor([[(n - 1) / 2, 0, (n - 1) / 2], [0, (n - 1) / 2, (n - 1) / 2],
+                               [0, 0, 1.0]])               # normalised -> pixel (align_corners)
+        m = torch.eye(3).expand(self._batch, 3, 3)
+        for module in self:
+            if isinstance(module, _HOMOGRAPHIES):
+                m = module.transform_matrix.float().cpu() @ m
+        m = torch.linalg.inv(pixels) @ m @ pixels
+        frame = torch.tensor([[x, y, 1.0] for x, y in CORNERS])
+        moved = frame @ m.transpose(-1, -2)
+        return moved[..., :2] / moved[..., 2:]
 
 
 def build_channel(spec: ChannelSpec, size: int) -> Channel:

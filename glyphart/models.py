@@ -82,15 +82,65 @@ def _edge_field(size: int, margin: float, depth: float = 16.0) -> torch.Tensor:
     return depth * torch.maximum(ramp[:, None], ramp[None, :])
 
 
+# The image frame's corners in normalised coordinates (x, y in [-1, 1], align_corners=True),
+# clockwise from the top left.
+CORNERS = ((-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0))
+
+
+class Registration(nn.Module):
+    """Finds where the channel moved the glyph's corners, and unwarps the glyph.
+
+    A small conv net predicts the four corners; the homography through them resamples the
+    received image back onto the glyph's own frame, so the reader sees glyphs upright and in
+    place. Training supervises the corners with the channel's own transform (train.py), which
+    learns registration in a few hundred steps instead of leaving the reader to become
+    invariant to 30-degree turns and strong perspective on its own.
+    """
+
+    def __init__(self, spec: ModelSpec, size: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        w_in, side = spec.channels, size
+        for w in (16, 32, 64, 64):
+            layers += [nn.Conv2d(w_in, w, 3, stride=2, padding=1, bias=False),
+                       nn.BatchNorm2d(w), nn.LeakyReLU(0.2)]
+            w_in, side = w, (side + 1) // 2
+        self.net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(w_in * side * side, 128),
+                                 nn.LeakyReLU(0.2), nn.Linear(128, 8))
+        nn.init.zeros_(self.net[-1].weight)  # start at "not moved"
+        nn.init.zeros_(self.net[-1].bias)
+        self.register_buffer("frame", torch.tensor(CORNERS), persistent=False)
+        axis = torch.linspace(-1, 1, size)
+        ys, xs = torch.meshgrid(axis, axis, indexing="ij")
+        self.register_buffer("points", torch.stack([xs, ys, torch.ones_like(xs)], -1).view(-1, 3),
+                             persistent=False)
+        self.size = size
+
+    def corners(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 4, 2): where the frame's corners are in x. The image is detached: the
+        generator is not asked to draw registration marks, the decoder learns to find glyphs."""
+        return self.frame + 0.5 * self.net(x.detach() - 0.5).float().view(-1, 4, 2)
+
+    def unwarp(self, x: torch.Tensor, corners: torch.Tensor) -> torch.Tensor:
+        from kornia.geometry.transform import get_perspective_transform
+        with torch.autocast(x.device.type, enabled=False):
+            h = get_perspective_transform(self.frame.expand(len(x), 4, 2), corners.float())
+            grid = self.points @ h.transpose(1, 2)
+            grid = grid[..., :2] / grid[..., 2:].clamp_min(1e-3)
+            return nn.functional.grid_sample(x.float(), grid.view(len(x), self.size, self.size, 2),
+                                             align_corners=True)
+
+
 class Decoder(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
         # Averaging first keeps a high-resolution decoder cheap; training runs the channel on
-        # the pooled image (harsher: noise is not averaged away), see train.py.
+        # the pooled image, see train.py.
         p = spec.decoder_pool
         self.pool = nn.AvgPool2d(p) if p > 1 else nn.Identity()
         self.input_size = spec.size // p
+        self.registration = Registration(spec, self.input_size) if spec.register else None
         layers: list[nn.Module] = []
         w_in = spec.channels
         for w in spec.decoder_widths:
@@ -103,10 +153,19 @@ class Decoder(nn.Module):
             side = (side + 1) // 2
         self.readout = nn.Linear(w_in * side * side, spec.message_size)
 
+    def locate_and_read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(message, corners) of an image already at the pooled resolution; corners is None
+        without registration."""
+        corners = None
+        if self.registration is not None:
+            corners = self.registration.corners(x)
+            x = self.registration.unwarp(x, corners)
+        # Centre around zero: the images live in [0, 1] plus channel noise.
+        return self.readout(self.features(x - 0.5).flatten(1)), corners
+
     def read(self, x: torch.Tensor) -> torch.Tensor:
         """Decode an image already at the pooled resolution."""
-        # Centre around zero: the images live in [0, 1] plus channel noise.
-        return self.readout(self.features(x - 0.5).flatten(1))
+        return self.locate_and_read(x)[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.read(self.pool(x))

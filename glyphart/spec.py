@@ -49,6 +49,8 @@ class ModelSpec:
     padding: str = _f("zeros", choices=["zeros", "reflect", "replicate"],
                       doc="generator conv padding: zeros lets border pixels know they are at "
                           "the border (frames grow there); reflect makes them look like the inside")
+    register: bool = _f(False, doc="the decoder first finds where the glyph's corners went "
+                                   "(a small localisation net) and unwarps it before reading")
     edge_margin: float = _f(0.0, lo=0.0, hi=0.25,
                             doc="fraction of the size along each edge that fades to the "
                                 "background, so glyphs never draw frames or corner marks")
@@ -148,6 +150,13 @@ class TrainSpec:
     checkpoint_minutes: float = _f(2.0, lo=0.001, hi=1000.0)
     video_every: int = _f(50, lo=1, hi=1_000_000, doc="steps between training-video frames")
     weights_dtype: str = _f("float16", choices=["float16", "float32"])
+    register_weight: float = _f(1.0, lo=0.0, hi=100.0,
+                                doc="weight of the registration loss (where the decoder puts "
+                                    "the glyph's corners against where the channel moved them); "
+                                    "with [model] register = true")
+    ink: float = _f(0.0, lo=0.0, hi=1.0,
+                    doc="ink budget: mean brightness a glyph may use before a penalty applies "
+                        "(0 = off); keeps glyphs as shapes on a plain background")
     logit_noise: float = _f(0.0, lo=0.0, hi=10.0,
                             doc="std of noise on the generator's logits in training: grey "
                                 "pixels become unreliable, so glyphs saturate to clean ink")
@@ -197,7 +206,7 @@ class Spec:
 
 # Keys added to [model] after weights were first shipped: hashed only when set, so older
 # weights stay valid.
-_HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros"}
+_HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False}
 
 
 def hash_model(model: ModelSpec) -> str:

@@ -1,4 +1,4 @@
-"""The training loop: fresh random messages, generator -> channel -> decoder, MSE read-back.
+"""The training loop: fresh random messages, generator -> channel -> decoder, read-back loss.
 
 Checkpoints (safetensors + JSON metadata, nothing pickled) are written atomically every few
 minutes and on Ctrl-C / SIGTERM; `resume=True` continues with optimizer and RNG state.
@@ -185,8 +185,15 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
                 group["lr"] = train_spec.lr * _lr_factor(progress, train_spec.lr_final)
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
-                read = dec.read(channel(dec.pool(gen(z, train_spec.logit_noise))))
+                images = gen(z, train_spec.logit_noise)
+                read, corners = dec.locate_and_read(channel(dec.pool(images)))
             loss = _loss(read.float(), z, train_spec.loss)
+            if corners is not None:
+                moved = channel.moved_corners().to(dev)
+                loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
+            if train_spec.ink > 0:
+                # Ink budget: a glyph brighter on average than `ink` pays for the excess.
+                loss = loss + nn.functional.relu(images.float().mean((1, 2, 3)) - train_spec.ink).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

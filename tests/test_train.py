@@ -139,3 +139,41 @@ def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
 def test_resume_without_checkpoint_is_an_error(tmp_path):
     path = write_tiny(tmp_path)
     assert_one_line_error(run_cli("train", str(path), "--resume"), "no checkpoint")
+
+
+def test_channel_reports_where_it_moved_the_corners():
+    """Unwarping through the channel's own corners puts a warped glyph back in place."""
+    from dataclasses import replace
+    from glyphart.channel import REFERENCE_CHANNEL
+    from glyphart.models import Registration
+    torch.manual_seed(0)
+    channel = build_channel(replace(REFERENCE_CHANNEL, noise=None), 32)
+    image = torch.nn.functional.avg_pool2d(torch.rand(16, 1, 32, 32), 5, 1, 2)
+    warped = channel(image)
+    corners = channel.moved_corners()
+    assert corners.shape == (16, 4, 2)
+    back = Registration(spec_from_dict({"model": {"size": 32}}).model, 32).unwarp(warped, corners)
+    moved = (warped - image).abs().mean(dim=(1, 2, 3)) > 1e-3
+    assert moved.any()
+    # Only pixels pushed out of the frame are lost.
+    assert (back - image).abs().mean() < 0.4 * (warped - image).abs().mean()
+
+
+def test_registration_learns_where_the_corners_went(tmp_path):
+    text = TINY.replace("steps = 40", "steps = 150")
+    text = text.replace("[channel.affine]\np = 0.5", "[channel.affine]\np = 1.0")
+    text = text.replace("\nsize = 16\n", "\nsize = 32\n").replace("widths = [32, 16, 8]",
+                                                            "widths = [32, 16, 8, 8]")
+    text = text.replace("decoder_widths = [8, 16]", "decoder_widths = [8, 16]\nregister = true")
+    path = write_tiny(tmp_path, text)
+    record = train(load_spec(path), path, quiet=True, eval_messages=1024)
+    preset = load_preset(path)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        received = preset.channel(preset.generator(torch.randn(256, 16)))
+        _, found = preset.decoder.locate_and_read(received)
+    moved = preset.channel.moved_corners()
+    frame = preset.decoder.registration.frame
+    guess_error = (frame - moved).pow(2).sum(-1).mean()
+    assert (found - moved).pow(2).sum(-1).mean() < 0.5 * guess_error
+    assert record["metrics"]["bits_per_glyph"] > 1.0
