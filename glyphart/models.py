@@ -51,14 +51,29 @@ class Generator(nn.Module):
                 layers += [conv(w_out, w_out),
                            _norm(spec.norm, w_out), _activation(spec.activation)]
             stages.append(nn.Sequential(*layers))
-        self.stages = nn.Sequential(*stages)
-        self.to_image = conv(spec.widths[-1], spec.channels, use_bias=True)
+        # With a draft, the stages up to the draft size draw a draft glyph (`to_image`); the
+        # finer ones add detail to its enlargement, starting from none: a warm start from a
+        # preset at the draft size begins with exactly that preset's glyphs, enlarged.
+        drafted = len(stages) - (spec.size // spec.draft).bit_length() + 1 if spec.draft else 0
+        self.stages = nn.Sequential(*stages[:drafted or None])
+        self.detail = nn.Sequential(*stages[drafted:]) if spec.draft else None
+        self.to_image = conv(spec.widths[drafted if spec.draft else -1], spec.channels,
+                             use_bias=True)
+        if spec.draft:
+            self.to_detail = conv(spec.widths[-1], spec.channels, use_bias=True)
+            nn.init.zeros_(self.to_detail.weight)
+            nn.init.zeros_(self.to_detail.bias)
         self.register_buffer("edge", _edge_field(spec.size, spec.edge_margin), persistent=False)
 
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         s = self.spec
         x = self.project(z).view(z.shape[0], s.widths[0], s.start_size, s.start_size)
-        logits = self.to_image(self.stages(self.start(x)))
+        features = self.stages(self.start(x))
+        logits = self.to_image(features)
+        if self.detail is not None:
+            logits = (nn.functional.interpolate(logits, size=s.size, mode="bilinear",
+                                                align_corners=False)
+                      + self.to_detail(self.detail(features)))
         return logits if self.spec.edge_margin == 0 else logits - self.edge
 
     def forward(self, z: torch.Tensor, logit_noise: float = 0.0) -> torch.Tensor:

@@ -49,6 +49,9 @@ class ModelSpec:
     padding: str = _f("zeros", choices=["zeros", "reflect", "replicate"],
                       doc="generator conv padding: zeros lets border pixels know they are at "
                           "the border (frames grow there); reflect makes them look like the inside")
+    draft: int = _f(0, lo=0, hi=1024,
+                    doc="size at which the generator first draws a draft glyph; the finer "
+                        "stages add detail to its smooth enlargement (0 = no draft)")
     register: bool = _f(False, doc="the decoder first finds where the glyph's corners went "
                                    "(a small localisation net) and unwarps it before reading")
     edge_margin: float = _f(0.0, lo=0.0, hi=0.25,
@@ -206,7 +209,7 @@ class Spec:
 
 # Keys added to [model] after weights were first shipped: hashed only when set, so older
 # weights stay valid.
-_HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False}
+_HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0}
 
 
 def hash_model(model: ModelSpec) -> str:
@@ -331,6 +334,11 @@ def _check_consistency(spec: Spec, source: str):
         raise GlyphartError(
             f"{source}: [model] size {m.size} must be divisible by 2^(len(widths)-1) = "
             f"{2 ** stages} with at least 2 px left (use fewer widths or another size)")
+    if m.draft and (m.draft >= m.size or m.draft < m.start_size
+                    or m.size % m.draft or (m.size // m.draft) & (m.size // m.draft - 1)):
+        raise GlyphartError(f"{source}: [model] draft {m.draft} must be one of the sizes the "
+                            f"generator passes through below {m.size} (start {m.start_size}, "
+                            f"doubling), or 0 for none")
     if m.size % m.decoder_pool or m.size // m.decoder_pool // 2 ** len(m.decoder_widths) < 1:
         raise GlyphartError(f"{source}: [model] decoder_widths has {len(m.decoder_widths)} "
                             f"stride-2 convs after a {m.decoder_pool}x pool, too many for size {m.size}")

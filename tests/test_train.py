@@ -177,3 +177,22 @@ def test_registration_learns_where_the_corners_went(tmp_path):
     guess_error = (frame - moved).pow(2).sum(-1).mean()
     assert (found - moved).pow(2).sum(-1).mean() < 0.5 * guess_error
     assert record["metrics"]["bits_per_glyph"] > 1.0
+
+
+def test_a_drafted_generator_grows_from_a_preset_at_its_draft_size(trained_tiny):
+    """init_from a 16 px preset into a 32 px generator with draft = 16: before any training it
+    draws exactly the small preset's glyphs, enlarged, and its detail stages are all new."""
+    from glyphart.train import _init_from
+    small = load_preset(str(trained_tiny))
+    text = trained_tiny.read_text().replace("\nsize = 16\n", "\nsize = 32\ndraft = 16\n")
+    text = text.replace("widths = [32, 16, 8]", "widths = [32, 16, 8, 8]")
+    big = spec_from_dict(__import__("tomllib").loads(text))
+    gen, dec = build_models(big.model)
+    copied = _init_from(str(trained_tiny), gen, dec)
+    assert copied["tensors_copied"] < copied["tensors_total"]
+    gen.eval()
+    z = torch.randn(6, 16)
+    with torch.no_grad():
+        expected = torch.nn.functional.interpolate(small.generator.logits(z), size=32,
+                                                   mode="bilinear", align_corners=False)
+        assert torch.allclose(gen.logits(z), expected, atol=1e-5)
