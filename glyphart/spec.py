@@ -157,9 +157,16 @@ class TrainSpec:
                                 doc="weight of the registration loss (where the decoder puts "
                                     "the glyph's corners against where the channel moved them); "
                                     "with [model] register = true")
-    ink: float = _f(0.0, lo=0.0, hi=1.0,
-                    doc="ink budget: mean brightness a glyph may use before a penalty applies "
-                        "(0 = off); keeps glyphs as shapes on a plain background")
+    saturation: float = _f(0.0, lo=0.0, hi=10.0,
+                           doc="weight of a penalty on grey (4 x (1 - x), 0 at black or white): "
+                               "glyphs become clean shapes instead of grey clouds")
+    saturation_ramp: list = _f([0.15, 0.5], length=2, lo=0.0, hi=1.0,
+                               doc="fractions of the run over which the grey penalty phases in: "
+                                   "shapes form first, then saturate (from the start, the "
+                                   "generator can fall into all-black)")
+    ink: list = _f([0.0, 1.0], length=2, lo=0.0, hi=1.0,
+                   doc="range of mean brightness a glyph may use; outside it, a penalty "
+                       "(keeps glyphs as shapes on a plain background)")
     logit_noise: float = _f(0.0, lo=0.0, hi=10.0,
                             doc="std of noise on the generator's logits in training: grey "
                                 "pixels become unreliable, so glyphs saturate to clean ink")
@@ -342,6 +349,10 @@ def _check_consistency(spec: Spec, source: str):
     if m.size % m.decoder_pool or m.size // m.decoder_pool // 2 ** len(m.decoder_widths) < 1:
         raise GlyphartError(f"{source}: [model] decoder_widths has {len(m.decoder_widths)} "
                             f"stride-2 convs after a {m.decoder_pool}x pool, too many for size {m.size}")
+    for name, pair in (("saturation_ramp", spec.train.saturation_ramp), ("ink", spec.train.ink)):
+        if pair[0] > pair[1]:
+            raise GlyphartError(f"{source}: [train] {name} {pair} must be [low, high] with "
+                                f"low <= high")
     for name in ("affine", "crop"):
         table = getattr(spec.channel, name)
         if table is not None and table.scale[0] > table.scale[1]:

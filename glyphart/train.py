@@ -191,9 +191,7 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
-            if train_spec.ink > 0:
-                # Ink budget: a glyph brighter on average than `ink` pays for the excess.
-                loss = loss + nn.functional.relu(images.float().mean((1, 2, 3)) - train_spec.ink).mean()
+            loss = loss + _look_penalty(images.float(), train_spec, progress)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -269,6 +267,21 @@ def _loss(read: torch.Tensor, sent: torch.Tensor, kind: str) -> torch.Tensor:
         # decoder that error is 1 - rho^2, whose log is exactly what the metric sums).
         return 0.5 * torch.log((read - sent).pow(2).mean(0) + 1e-6).mean()
     return nn.functional.mse_loss(read, sent)
+
+
+def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Tensor:
+    """What the artist asks of the look: little grey, and an ink budget per glyph."""
+    penalty = images.new_zeros(())
+    if train_spec.saturation > 0:
+        start, full = train_spec.saturation_ramp
+        phase = min(1.0, max(0.0, (progress - start) / max(full - start, 1e-9)))
+        penalty = penalty + phase * train_spec.saturation * (4 * images * (1 - images)).mean()
+    low, high = train_spec.ink
+    if low > 0 or high < 1:
+        brightness = images.mean((1, 2, 3))
+        penalty = penalty + (nn.functional.relu(brightness - high)
+                             + nn.functional.relu(low - brightness)).mean()
+    return penalty
 
 
 def _init_from(name: str, gen, dec) -> dict:

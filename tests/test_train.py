@@ -196,3 +196,20 @@ def test_a_drafted_generator_grows_from_a_preset_at_its_draft_size(trained_tiny)
         expected = torch.nn.functional.interpolate(small.generator.logits(z), size=32,
                                                    mode="bilinear", align_corners=False)
         assert torch.allclose(gen.logits(z), expected, atol=1e-5)
+
+
+def test_look_penalty_asks_for_saturated_glyphs_within_the_ink_budget():
+    from glyphart.train import _look_penalty
+    spec = spec_from_dict({"train": {"saturation": 0.5, "saturation_ramp": [0.2, 0.6],
+                                     "ink": [0.2, 0.4]}}).train
+    crisp = torch.zeros(2, 1, 8, 8)
+    crisp[..., :3, :] = 1.0                                  # 3/8 ink, no grey
+    grey = torch.full((2, 1, 8, 8), 0.3)                     # in budget, all grey
+    black = torch.zeros(2, 1, 8, 8)                          # no grey, no ink
+    assert float(_look_penalty(crisp, spec, 1.0)) == 0.0
+    assert float(_look_penalty(grey, spec, 1.0)) > 0.2
+    assert float(_look_penalty(grey, spec, 0.1)) == 0.0      # before the ramp starts
+    assert 0 < float(_look_penalty(grey, spec, 0.4)) < float(_look_penalty(grey, spec, 1.0))
+    assert float(_look_penalty(black, spec, 1.0)) == pytest.approx(0.2)  # under the budget
+    with pytest.raises(GlyphartError, match="ink"):
+        spec_from_dict({"train": {"ink": [0.5, 0.2]}})
