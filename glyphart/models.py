@@ -76,12 +76,9 @@ class Generator(nn.Module):
                       + self.to_detail(self.detail(features)))
         return logits if self.spec.edge_margin == 0 else logits - self.edge
 
-    def forward(self, z: torch.Tensor, logit_noise: float = 0.0) -> torch.Tensor:
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Images in [0, 1], shape (B, channels, size, size)."""
-        logits = self.logits(z)
-        if logit_noise > 0:
-            logits = logits + logit_noise * torch.randn_like(logits)
-        return torch.sigmoid(logits)
+        return torch.sigmoid(self.logits(z))
 
 
 def _edge_field(size: int, margin: float, depth: float = 16.0) -> torch.Tensor:

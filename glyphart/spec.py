@@ -160,10 +160,13 @@ class TrainSpec:
     saturation: float = _f(0.0, lo=0.0, hi=10.0,
                            doc="weight of a penalty on grey (4 x (1 - x), 0 at black or white): "
                                "glyphs become clean shapes instead of grey clouds")
-    saturation_ramp: list = _f([0.15, 0.5], length=2, lo=0.0, hi=1.0,
-                               doc="fractions of the run over which the grey penalty phases in: "
-                                   "shapes form first, then saturate (from the start, the "
-                                   "generator can fall into all-black)")
+    look_ramp: list = _f([0.15, 0.5], length=2, lo=0.0, hi=1.0,
+                         doc="fractions of the run over which the look penalties (saturation, "
+                             "perimeter) phase in: shapes form first, then clean up (from the "
+                             "start, the generator can fall into all-black)")
+    perimeter: float = _f(0.0, lo=0.0, hi=100.0,
+                          doc="weight of a penalty on edge length (mean gradient magnitude): "
+                              "fewer, bolder shapes instead of a fine lattice of dots")
     ink: list = _f([0.0, 1.0], length=2, lo=0.0, hi=1.0,
                    doc="range of mean brightness a glyph may use; outside it, a penalty "
                        "(keeps glyphs as shapes on a plain background)")
@@ -349,7 +352,7 @@ def _check_consistency(spec: Spec, source: str):
     if m.size % m.decoder_pool or m.size // m.decoder_pool // 2 ** len(m.decoder_widths) < 1:
         raise GlyphartError(f"{source}: [model] decoder_widths has {len(m.decoder_widths)} "
                             f"stride-2 convs after a {m.decoder_pool}x pool, too many for size {m.size}")
-    for name, pair in (("saturation_ramp", spec.train.saturation_ramp), ("ink", spec.train.ink)):
+    for name, pair in (("look_ramp", spec.train.look_ramp), ("ink", spec.train.ink)):
         if pair[0] > pair[1]:
             raise GlyphartError(f"{source}: [train] {name} {pair} must be [low, high] with "
                                 f"low <= high")

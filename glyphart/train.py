@@ -185,13 +185,14 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
                 group["lr"] = train_spec.lr * _lr_factor(progress, train_spec.lr_final)
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
-                images = gen(z, train_spec.logit_noise)
-                read, corners = dec.locate_and_read(channel(dec.pool(images)))
+                logits = gen.logits(z)
+                noisy = logits + train_spec.logit_noise * torch.randn_like(logits)
+                read, corners = dec.locate_and_read(channel(dec.pool(torch.sigmoid(noisy))))
             loss = _loss(read.float(), z, train_spec.loss)
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
-            loss = loss + _look_penalty(images.float(), train_spec, progress)
+            loss = loss + _look_penalty(torch.sigmoid(logits.float()), train_spec, progress)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -270,12 +271,17 @@ def _loss(read: torch.Tensor, sent: torch.Tensor, kind: str) -> torch.Tensor:
 
 
 def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Tensor:
-    """What the artist asks of the look: little grey, and an ink budget per glyph."""
+    """What the artist asks of the look: little grey, few bold shapes, an ink budget."""
+    start, full = train_spec.look_ramp
+    phase = min(1.0, max(0.0, (progress - start) / max(full - start, 1e-9)))
     penalty = images.new_zeros(())
     if train_spec.saturation > 0:
-        start, full = train_spec.saturation_ramp
-        phase = min(1.0, max(0.0, (progress - start) / max(full - start, 1e-9)))
         penalty = penalty + phase * train_spec.saturation * (4 * images * (1 - images)).mean()
+    if train_spec.perimeter > 0:
+        dy = images[..., 1:, :-1] - images[..., :-1, :-1]
+        dx = images[..., :-1, 1:] - images[..., :-1, :-1]
+        edges = (dx * dx + dy * dy + 1e-6).sqrt().mean()
+        penalty = penalty + phase * train_spec.perimeter * edges
     low, high = train_spec.ink
     if low > 0 or high < 1:
         brightness = images.mean((1, 2, 3))

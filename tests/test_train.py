@@ -160,7 +160,7 @@ def test_channel_reports_where_it_moved_the_corners():
 
 
 def test_registration_learns_where_the_corners_went(tmp_path):
-    text = TINY.replace("steps = 40", "steps = 150")
+    text = TINY.replace("steps = 40", "steps = 300")
     text = text.replace("[channel.affine]\np = 0.5", "[channel.affine]\np = 1.0")
     text = text.replace("\nsize = 16\n", "\nsize = 32\n").replace("widths = [32, 16, 8]",
                                                             "widths = [32, 16, 8, 8]")
@@ -200,7 +200,7 @@ def test_a_drafted_generator_grows_from_a_preset_at_its_draft_size(trained_tiny)
 
 def test_look_penalty_asks_for_saturated_glyphs_within_the_ink_budget():
     from glyphart.train import _look_penalty
-    spec = spec_from_dict({"train": {"saturation": 0.5, "saturation_ramp": [0.2, 0.6],
+    spec = spec_from_dict({"train": {"saturation": 0.5, "look_ramp": [0.2, 0.6],
                                      "ink": [0.2, 0.4]}}).train
     crisp = torch.zeros(2, 1, 8, 8)
     crisp[..., :3, :] = 1.0                                  # 3/8 ink, no grey
