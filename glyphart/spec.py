@@ -165,7 +165,7 @@ class TrainSpec:
                              "perimeter) phase in: shapes form first, then clean up (from the "
                              "start, the generator can fall into all-black)")
     perimeter: float = _f(0.0, lo=0.0, hi=100.0,
-                          doc="weight of a penalty on edge length (mean gradient magnitude): "
+                          doc="weight of a penalty on edge length (mean gradient magnitude, as at 64 px): "
                               "fewer, bolder shapes instead of a fine lattice of dots")
     ink: list = _f([0.0, 1.0], length=2, lo=0.0, hi=1.0,
                    doc="range of mean brightness a glyph may use; outside it, a penalty "

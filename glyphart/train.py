@@ -280,7 +280,9 @@ def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Te
     if train_spec.perimeter > 0:
         dy = images[..., 1:, :-1] - images[..., :-1, :-1]
         dx = images[..., :-1, 1:] - images[..., :-1, :-1]
-        edges = (dx * dx + dy * dy + 1e-6).sqrt().mean()
+        # Edge length per glyph, scaled as if drawn at 64 px: one weight means the same
+        # simplicity at every resolution.
+        edges = (dx * dx + dy * dy + 1e-6).sqrt().mean() * images.shape[-1] / 64
         penalty = penalty + phase * train_spec.perimeter * edges
     low, high = train_spec.ink
     if low > 0 or high < 1:

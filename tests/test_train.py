@@ -213,3 +213,19 @@ def test_look_penalty_asks_for_saturated_glyphs_within_the_ink_budget():
     assert float(_look_penalty(black, spec, 1.0)) == pytest.approx(0.2)  # under the budget
     with pytest.raises(GlyphartError, match="ink"):
         spec_from_dict({"train": {"ink": [0.5, 0.2]}})
+
+
+def test_perimeter_penalty_prefers_few_bold_shapes_at_any_resolution():
+    from glyphart.train import _look_penalty
+    spec = spec_from_dict({"train": {"perimeter": 1.0, "look_ramp": [0.0, 0.0]}}).train
+    blob = torch.zeros(1, 1, 64, 64)
+    blob[..., 16:48, 16:40] = 1.0                            # one shape, 3/16 ink
+    dots = torch.zeros(1, 1, 64, 64)
+    for y in range(4, 64, 16):
+        for x in range(4, 64, 16):
+            dots[..., y:y + 8, x:x + 6] = 1.0                # 16 dots, the same ink
+    assert float(dots.mean()) == float(blob.mean())
+    assert float(_look_penalty(dots, spec, 1.0)) > 3 * float(_look_penalty(blob, spec, 1.0))
+    big_blob = blob.repeat_interleave(4, -1).repeat_interleave(4, -2)  # the same glyph at 256 px
+    assert float(_look_penalty(big_blob, spec, 1.0)) == pytest.approx(
+        float(_look_penalty(blob, spec, 1.0)), rel=0.05)
