@@ -282,7 +282,7 @@ def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Te
         dx = images[..., :-1, 1:] - images[..., :-1, :-1]
         # Edge length per glyph, scaled as if drawn at 64 px: one weight means the same
         # simplicity at every resolution.
-        edges = (dx * dx + dy * dy + 1e-6).sqrt().mean() * images.shape[-1] / 64
+        edges = (dx * dx + dy * dy + 1e-8).sqrt().mean() * images.shape[-1] / 64
         penalty = penalty + phase * train_spec.perimeter * edges
     low, high = train_spec.ink
     if low > 0 or high < 1:
