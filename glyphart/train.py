@@ -278,8 +278,11 @@ def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Te
     if train_spec.saturation > 0:
         penalty = penalty + phase * train_spec.saturation * (4 * images * (1 - images)).mean()
     if train_spec.perimeter > 0:
-        dy = images[..., 1:, :-1] - images[..., :-1, :-1]
-        dx = images[..., :-1, 1:] - images[..., :-1, :-1]
+        # Padded with background, so a shape cut by the border pays for that edge too
+        # (otherwise shapes crowd against the border, where edges are free).
+        padded = nn.functional.pad(images, (1, 1, 1, 1))
+        dy = padded[..., 1:, :-1] - padded[..., :-1, :-1]
+        dx = padded[..., :-1, 1:] - padded[..., :-1, :-1]
         # Edge length per glyph, scaled as if drawn at 64 px: one weight means the same
         # simplicity at every resolution.
         edges = (dx * dx + dy * dy + 1e-8).sqrt().mean() * images.shape[-1] / 64
