@@ -153,6 +153,10 @@ class TrainSpec:
     checkpoint_minutes: float = _f(2.0, lo=0.001, hi=1000.0)
     video_every: int = _f(50, lo=1, hi=1_000_000, doc="steps between training-video frames")
     weights_dtype: str = _f("float16", choices=["float16", "float32"])
+    bits_target: float = _f(0.0, lo=0.0, hi=100_000.0,
+                            doc="with loss = \"bits\": bits per glyph beyond which a message "
+                                "number earns nothing more (0 = no limit); past it the look "
+                                "penalties win, instead of the code growing into a fine lattice")
     register_weight: float = _f(1.0, lo=0.0, hi=100.0,
                                 doc="weight of the registration loss (where the decoder puts "
                                     "the glyph's corners against where the channel moved them); "

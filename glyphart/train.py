@@ -188,7 +188,7 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
                 logits = gen.logits(z)
                 noisy = logits + train_spec.logit_noise * torch.randn_like(logits)
                 read, corners = dec.locate_and_read(channel(dec.pool(torch.sigmoid(noisy))))
-            loss = _loss(read.float(), z, train_spec.loss)
+            loss = _loss(read.float(), z, train_spec.loss, train_spec.bits_target)
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
@@ -262,11 +262,16 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     return record
 
 
-def _loss(read: torch.Tensor, sent: torch.Tensor, kind: str) -> torch.Tensor:
+def _loss(read: torch.Tensor, sent: torch.Tensor, kind: str, bits_target: float = 0.0
+          ) -> torch.Tensor:
     if kind == "bits":
         # -bits per dimension in nats: 1/2 log of each dimension's error (for the best linear
         # decoder that error is 1 - rho^2, whose log is exactly what the metric sums).
-        return 0.5 * torch.log((read - sent).pow(2).mean(0) + 1e-6).mean()
+        error = (read - sent).pow(2).mean(0) + 1e-6
+        if bits_target > 0:
+            # A number that already carries its share of the target earns nothing more.
+            error = error.clamp_min(2.0 ** (-2 * bits_target / sent.shape[1]))
+        return 0.5 * torch.log(error).mean()
     return nn.functional.mse_loss(read, sent)
 
 

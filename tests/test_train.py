@@ -4,6 +4,7 @@ and an interrupted run resumes from its checkpoint."""
 from __future__ import annotations
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -229,3 +230,13 @@ def test_perimeter_penalty_prefers_few_bold_shapes_at_any_resolution():
     big_blob = blob.repeat_interleave(4, -1).repeat_interleave(4, -2)  # the same glyph at 256 px
     assert float(_look_penalty(big_blob, spec, 1.0)) == pytest.approx(
         float(_look_penalty(blob, spec, 1.0)), rel=0.05)
+
+
+def test_bits_target_stops_rewarding_information_beyond_it():
+    from glyphart.train import _loss
+    sent = torch.randn(512, 32)
+    perfect, good = sent.clone(), sent + 0.1 * torch.randn(512, 32)
+    assert float(_loss(perfect, sent, "bits")) < float(_loss(good, sent, "bits"))
+    # 32 bits over 32 numbers: each may earn 1 bit (error 1/4); both readings are past it.
+    capped = [float(_loss(r, sent, "bits", bits_target=32.0)) for r in (perfect, good)]
+    assert capped[0] == capped[1] == pytest.approx(0.5 * math.log(0.25))
