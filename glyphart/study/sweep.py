@@ -47,8 +47,9 @@ def run(out: Path, preset: str | None = None, minutes: float | None = None,
         name = f"{recipe}-{size}" + (f"-s{seed}" if repeats > 1 else "")
         spec = replace(base, name=name,
                        model=replace(base.model, message_size=size),
+                       # No bits target: it would cap every size at the same figure.
                        train=replace(base.train, steps=10**7, minutes=per_run, seed=seed,
-                                     init_from=""))
+                                     init_from="", bits_target=0.0))
         path = out / "models" / f"{name}.toml"
         write_text(path, dump_spec(spec))
         checkpoint_path(path).unlink(missing_ok=True)  # the study owns its folder
