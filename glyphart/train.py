@@ -186,7 +186,9 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
                 logits = gen.logits(z)
-                noisy = logits + train_spec.logit_noise * torch.randn_like(logits)
+                noisy = logits
+                if train_spec.logit_noise > 0:  # grey becomes unreliable: ink must saturate
+                    noisy = logits + train_spec.logit_noise * torch.randn_like(logits)
                 read, corners = dec.locate_and_read(channel(dec.pool(torch.sigmoid(noisy))))
             loss = _loss(read.float(), z, train_spec.loss, train_spec.bits_target)
             if corners is not None:
