@@ -172,7 +172,7 @@ class TrainSpec:
                           doc="weight of a penalty on edge length (mean gradient magnitude, as at 64 px): "
                               "fewer, bolder shapes instead of a fine lattice of dots")
     ink: list = _f([0.0, 1.0], length=2, lo=0.0, hi=1.0,
-                   doc="range of mean brightness a glyph may use; outside it, a penalty "
+                   doc="range of mean brightness each channel of a glyph may use; outside it, a penalty "
                        "(keeps glyphs as shapes on a plain background)")
     logit_noise: float = _f(0.0, lo=0.0, hi=10.0,
                             doc="std of noise on the generator's logits in training: grey "

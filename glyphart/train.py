@@ -296,7 +296,7 @@ def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Te
         penalty = penalty + phase * train_spec.perimeter * edges
     low, high = train_spec.ink
     if low > 0 or high < 1:
-        brightness = images.mean((1, 2, 3))
+        brightness = images.mean((2, 3))  # per channel: no colour may go dark and idle
         penalty = penalty + (nn.functional.relu(brightness - high)
                              + nn.functional.relu(low - brightness)).mean()
     return penalty
