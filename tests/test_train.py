@@ -240,3 +240,15 @@ def test_bits_target_stops_rewarding_information_beyond_it():
     # 32 bits over 32 numbers: each may earn 1 bit (error 1/4); both readings are past it.
     capped = [float(_loss(r, sent, "bits", bits_target=32.0)) for r in (perfect, good)]
     assert capped[0] == capped[1] == pytest.approx(0.5 * math.log(0.25))
+
+
+def test_ink_budget_holds_for_every_colour_channel():
+    from glyphart.train import _look_penalty
+    spec = spec_from_dict({"train": {"ink": [0.25, 0.45]}}).train
+    balanced = torch.zeros(1, 3, 8, 8)
+    for c in range(3):
+        balanced[:, c, c:c + 3] = 1.0                        # 3/8 of each channel
+    one_colour = torch.zeros(1, 3, 8, 8)
+    one_colour[:, 0, :, :] = 1.0                             # mean over channels 1/3, blue idle
+    assert float(_look_penalty(balanced, spec, 1.0)) == 0.0
+    assert float(_look_penalty(one_colour, spec, 1.0)) > 0.2
