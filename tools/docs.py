@@ -47,9 +47,7 @@ def sheets() -> str:
     lines = []
     for name in BUILTIN_NAMES:
         job = Render.load(name, seeds="0-63")
-        # Colour glyphs are smooth gradients, which compress poorly: smaller cells keep each
-        # preview under 300 KB.
-        px = 56 if name == "seed" else (40 if job.preset.spec.model.channels == 3 else 64)
+        px = 56 if name == "seed" else 64
         path = job.sheet(docs / f"{name}-sheet.png", grid="4x16", glyph_px=px, gap=3)
         lines.append(f"**{name}** — seeds 0–63\n\n![{name}](docs/{path.name})\n")
     video = Render.load("hd-color", seeds="0-5").video(docs / "hd-color-loop.webm", px=256,
