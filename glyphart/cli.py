@@ -202,7 +202,7 @@ def invert_cmd(image, preset_name, out, steps, restarts, seed, quiet):
               help="Folder for figures and numbers [default: outputs/studies/NAME].")
 @click.option("--minutes", type=click.FloatRange(0, min_open=True),
               help="sweep: training budget of the whole study, split evenly over its runs "
-                   "[default: 11].")
+                   "[default: 10].")
 @click.option("--repeats", type=click.IntRange(1, 100),
               help="Independent repeats: probe runs [5], random-weight draws for reconstruct "
                    "[5] and invert [3], training seeds per size for sweep [1].")

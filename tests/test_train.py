@@ -161,7 +161,7 @@ def test_channel_reports_where_it_moved_the_corners():
 
 
 def test_registration_learns_where_the_corners_went(tmp_path):
-    text = TINY.replace("steps = 40", "steps = 300")
+    text = TINY.replace("steps = 40", "steps = 500")
     text = text.replace("[channel.affine]\np = 0.5", "[channel.affine]\np = 1.0")
     text = text.replace("\nsize = 16\n", "\nsize = 32\n").replace("widths = [32, 16, 8]",
                                                             "widths = [32, 16, 8, 8]")
