@@ -6,8 +6,9 @@
 
 Sections: peak (fp32 matmul: this CPU's attainable peak), train (throughput per preset and
 fraction of peak), quality (gray's recipe against seed's: bits at equal CPU cost, CPU seconds
-to the same bits per glyph), video (end-to-end vs generation alone vs encoding alone), poster (seconds and
-peak memory, each in a fresh process), startup (`--help`, `presets` vs `import torch`).
+to the same bits per glyph), video (end-to-end vs generation alone vs encoding alone), poster
+(seconds and peak memory, each in a fresh process), startup (`--help`, `presets` vs
+`import torch`).
 """
 
 from __future__ import annotations
@@ -195,7 +196,7 @@ def _train_measured(name: str, minutes: float | None = None,
         return last
 
     with tempfile.TemporaryDirectory() as tmp:
-        train(load_spec(find(name).toml), Path(tmp) / f"{name}.toml", minutes=minutes,
+        train(spec, Path(tmp) / f"{name}.toml", minutes=minutes,
               quiet=True, evaluate_after=False, monitor=monitor)
     return crossed, clock["bits"], clock["used"]
 

@@ -31,12 +31,13 @@ def table() -> str:
         met = rec.get("metrics", {})
         floor = FLOORS[name]
         bits = met.get("bits_per_glyph_reference", float("nan"))
-        ident = met.get("identification_accuracy", 0)  # floor: 99 % among 1024
+        ident = met.get("identification_accuracy", 0)
         verdict = "baseline" if floor is None else (f"≥ {floor} ✓" if bits >= floor
                                                     else f"≥ {floor} ✗")
+        ident_verdict = "" if floor is None else (" ✓" if ident >= 0.99 else " ✗")  # 99 % floor
         rows.append(f"| `{name}` | {'color' if m.channels == 3 else 'gray'} | {m.size} px | "
                     f"{m.message_size} | {bits:.1f} | {verdict} | "
-                    f"{100 * ident:.1f} %{'' if floor is None else (' ✓' if ident >= 0.99 else ' ✗')} | "
+                    f"{100 * ident:.1f} %{ident_verdict} | "
                     f"{met.get('high_frequency_fraction', float('nan')):.3f} | "
                     f"{rec.get('steps', '?')} | {rec.get('wall_minutes', '?')} / "
                     f"{rec.get('cpu_minutes', '?')} |")
