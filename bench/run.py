@@ -72,7 +72,7 @@ def _train_step(spec, channels_last: bool = True, bf16: bool | None = None,
 
     torch.manual_seed(0)
     gen, dec = build_models(spec.model)
-    channel = build_channel(spec.channel, dec.input_size)
+    channel = build_channel(spec.channel, spec.model.size)
     opt = torch.optim.Adam(list(gen.parameters()) + list(dec.parameters()))
     batch = spec.train.batch
     z = torch.randn(batch, spec.model.message_size)
@@ -87,8 +87,8 @@ def _train_step(spec, channels_last: bool = True, bf16: bool | None = None,
 
     def step(with_channel: bool):
         with autocast:
-            x = dec.pool(generate(z))
-            read = read_back(channel(x) if with_channel else x)
+            x = generate(z)
+            read = read_back(dec.pool(channel(x) if with_channel else x))
         loss = torch.nn.functional.mse_loss(read.float(), z)
         opt.zero_grad()
         loss.backward()

@@ -147,8 +147,8 @@ class Decoder(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
-        # Averaging first keeps a high-resolution decoder cheap; training runs the channel on
-        # the pooled image, see train.py.
+        # Averaging first keeps a high-resolution decoder cheap (the channel still runs at
+        # full resolution, before the pool).
         p = spec.decoder_pool
         self.pool = nn.AvgPool2d(p) if p > 1 else nn.Identity()
         self.input_size = spec.size // p

@@ -143,11 +143,11 @@ class Preset:
     @cached_property
     def channel(self):
         from .channel import build_channel
-        return build_channel(self.spec.channel, self.decoder.input_size).to(self.device)
+        return build_channel(self.spec.channel, self.spec.model.size).to(self.device)
 
     def send(self, z):
-        """generator -> own channel -> decoder, as in training (channel at decoder resolution)."""
-        return self.decoder.read(self.channel(self.decoder.pool(self.generator(z))))
+        """generator -> own channel -> decoder, as in training."""
+        return self.decoder(self.channel(self.generator(z)))
 
     @cached_property
     def weights_hash(self) -> str:

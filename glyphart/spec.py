@@ -41,7 +41,8 @@ class ModelSpec:
     decoder_widths: list = _f([16, 32, 64, 128, 256], length=(1, 10), lo=1, hi=2048,
                               doc="decoder channels per stride-2 conv, fine to coarse")
     decoder_pool: int = _f(1, choices=[1, 2, 4, 8],
-                           doc="decoder averages NxN pixels first; training's channel runs there")
+                           doc="decoder averages NxN pixels first (the channel runs before, "
+                               "at full size)")
     convs_per_stage: int = _f(1, lo=1, hi=4, doc="3x3 convs after each upsampling")
     kernel: int = _f(3, choices=[3, 4, 5], doc="generator kernel size")
     activation: str = _f("leaky_relu", choices=["leaky_relu", "relu", "silu", "gelu"])

@@ -134,7 +134,10 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     gen, dec = gen.to(dev), dec.to(dev)
     if dev.type == "cpu":  # oneDNN's convolutions run 1.3-1.5x faster so (bench: options)
         gen, dec = (m.to(memory_format=torch.channels_last) for m in (gen, dec))
-    channel = build_channel(spec.channel, dec.input_size).to(dev)
+    # The channel runs at the glyph's own resolution, as the reference channel does: warping
+    # a pooled view instead smooths away part of the noise, and the decoder then learns to
+    # expect less than eval gives it.
+    channel = build_channel(spec.channel, spec.model.size).to(dev)
     params = list(gen.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=train_spec.lr)
 
@@ -191,7 +194,7 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
                 noisy = logits
                 if train_spec.logit_noise > 0:  # grey becomes unreliable: ink must saturate
                     noisy = logits + train_spec.logit_noise * torch.randn_like(logits)
-                read, corners = dec.locate_and_read(channel(dec.pool(torch.sigmoid(noisy))))
+                read, corners = dec.locate_and_read(dec.pool(channel(torch.sigmoid(noisy))))
             loss = _loss(read.float(), z, train_spec.loss, train_spec.bits_target)
             if corners is not None:
                 moved = channel.moved_corners().to(dev)

@@ -252,3 +252,17 @@ def test_ink_budget_holds_for_every_colour_channel():
     one_colour[:, 0, :, :] = 1.0                             # mean over channels 1/3, blue idle
     assert float(_look_penalty(balanced, spec, 1.0)) == 0.0
     assert float(_look_penalty(one_colour, spec, 1.0)) > 0.2
+
+
+def test_a_pooling_decoder_meets_the_channel_at_full_resolution(tmp_path):
+    """Training and the own-channel metric run the channel before the decoder's pool, as the
+    reference channel does: a preset trained through the reference channel reads the same
+    under both (warping a pooled view instead would smooth away part of the noise)."""
+    text = TINY.replace("decoder_widths = [8, 16]", "decoder_widths = [8, 16]\ndecoder_pool = 2")
+    path = write_tiny(tmp_path, text)
+    from glyphart.channel import REFERENCE_CHANNEL
+    assert load_spec(path).channel == REFERENCE_CHANNEL  # TINY's channel is the reference one
+    record = train(load_spec(path), path, quiet=True, eval_messages=1024)
+    metrics = record["metrics"]
+    assert metrics["bits_per_glyph"] > 1.0
+    assert metrics["bits_per_glyph"] == metrics["bits_per_glyph_reference"]
