@@ -30,6 +30,11 @@ PALETTES = {
 }
 STYLES = ("ink", "smooth", "nearest")
 
+# Glyphs per generator call. At 256 px a larger batch's activations fall out of cache: hd-color
+# draws a glyph in 14 ms in batches of 8-16 and in 36 ms in one batch of 256 (one core, bf16),
+# with identical pixels.
+GENERATOR_BATCH = 16
+
 
 def parse_color(text: str) -> tuple[int, int, int]:
     t = text.strip().lstrip("#")
@@ -106,9 +111,15 @@ def render_glyphs(generator, z: torch.Tensor, px: int | None = None, style: str 
     """Glyph images in [0, 1], (B, C, px, px); px defaults to the native size."""
     if style not in STYLES:
         raise GlyphartError(f"unknown scale style {style!r}; use one of {', '.join(STYLES)}")
-    with torch.no_grad():
-        logits = generator.logits(z).float()
+    logits = generate_logits(generator, z)
     return draw(logits, px or logits.shape[-1], style)
+
+
+def generate_logits(generator, z: torch.Tensor, bf16: bool = False) -> torch.Tensor:
+    """The generator's logit fields (float32) for messages z, GENERATOR_BATCH at a time."""
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                         enabled=bf16 and z.device.type == "cpu"):
+        return torch.cat([generator.logits(part).float() for part in z.split(GENERATOR_BATCH)])
 
 
 def draw(logits: torch.Tensor, px: int, style: str) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 
 from ..errors import GlyphartError
 from ..latent import messages
-from .frames import edge_sharpness, enlarge, to_rgb8
+from .frames import edge_sharpness, enlarge, generate_logits, to_rgb8
 from .output import metadata_text, write_png
 from .sheet import Look, _compact
 
@@ -135,8 +135,7 @@ def render_poster(preset, seeds: list[int], path: str | Path, size: str = "a3", 
         cells = grid_layout(page, len(z), margin, gap, grid)
     else:
         raise GlyphartError(f"unknown layout {layout!r}; use grid or hero")
-    with torch.no_grad():
-        logits = torch.cat([preset.generator.logits(part).float() for part in z.split(64)])
+    logits = generate_logits(preset.generator, z)
     fg, bg = look.colors(preset.spec.model.channels)
     params = {"kind": "poster", "preset": preset.name, "weights": preset.weights_hash,
               "seeds": _compact(list(seeds)), **(extra or {}),

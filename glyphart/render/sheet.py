@@ -65,8 +65,7 @@ def sheet_image(preset, seeds: list[int], cols: int | None = None, glyph_px: int
     rows, cols = grid_shape(len(z), cols)
     if (size + gap) ** 2 * rows * cols > MAX_SHEET_PIXELS:
         raise GlyphartError("sheet too large; use fewer seeds or a smaller --glyph-px")
-    images = torch.cat([render_glyphs(preset.generator, part, size, look.style)
-                        for part in z.split(64)])
+    images = render_glyphs(preset.generator, z, size, look.style)
     fg, bg = look.colors(preset.spec.model.channels)
     label_px = max(10, min(24, size // 6)) if labels else 0
     grid = glyph_grid(images, cols=cols, gap=gap, fg=fg, bg=bg)
