@@ -344,6 +344,7 @@ def bench_startup() -> None:
 SECTIONS = {"train": bench_train, "quality": bench_quality, "video": bench_video,
             "poster": bench_poster,
             "startup": bench_startup}
+_SECTION_ORDER = ["peak", "train", "options", *list(SECTIONS)[1:]]  # train writes options
 
 
 def main(argv: list[str]) -> None:
@@ -363,8 +364,15 @@ def main(argv: list[str]) -> None:
             SECTIONS[name]()
     if out:
         machine = f"{_cpu_name()}, {os.cpu_count()} cores"
+        rows = RESULTS
+        if Path(out).is_file() and set(chosen) != set(SECTIONS):
+            # A partial rerun replaces its own sections (and the peak it measured again).
+            rerun = set(chosen) | {"peak"} | ({"options"} if "train" in chosen else set())
+            old = json.loads(Path(out).read_text())["results"]
+            rows = [r for r in old if r["section"] not in rerun] + RESULTS
+            rows.sort(key=lambda r: _SECTION_ORDER.index(r["section"]))
         Path(out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "machine": machine,
-                                         "results": RESULTS}, indent=1) + "\n")
+                                         "results": rows}, indent=1) + "\n")
 
 
 def _cpu_name() -> str:
