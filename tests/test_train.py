@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from conftest import TINY, assert_one_line_error, run_cli, write_tiny
-from glyphart.channel import build_channel
+from glyphart.channel import REFERENCE_CHANNEL, build_channel
 from glyphart.errors import GlyphartError
 from glyphart.models import build_models
 from glyphart.presets import load_preset, load_weights
@@ -145,7 +145,6 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
 def test_channel_reports_where_it_moved_the_corners():
     """Unwarping through the channel's own corners puts a warped glyph back in place."""
     from dataclasses import replace
-    from glyphart.channel import REFERENCE_CHANNEL
     from glyphart.models import Registration
     torch.manual_seed(0)
     channel = build_channel(replace(REFERENCE_CHANNEL, noise=None), 32)
@@ -260,7 +259,6 @@ def test_a_pooling_decoder_meets_the_channel_at_full_resolution(tmp_path):
     under both (warping a pooled view instead would smooth away part of the noise)."""
     text = TINY.replace("decoder_widths = [8, 16]", "decoder_widths = [8, 16]\ndecoder_pool = 2")
     path = write_tiny(tmp_path, text)
-    from glyphart.channel import REFERENCE_CHANNEL
     assert load_spec(path).channel == REFERENCE_CHANNEL  # TINY's channel is the reference one
     record = train(load_spec(path), path, quiet=True, eval_messages=1024)
     metrics = record["metrics"]
