@@ -52,6 +52,17 @@ def test_shipped_weights_are_small():
     assert total <= 40 * 1024 * 1024, total
 
 
+def test_readme_preview_sheets_are_small_pngs_of_every_preset():
+    from PIL import Image
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    for name in BUILTIN_NAMES:
+        sheet = docs / f"{name}-sheet.png"
+        assert sheet.stat().st_size <= 300_000, f"{sheet.name} is over 300 KB"
+        with Image.open(sheet) as image:
+            assert image.format == "PNG" and image.width > 3 * image.height  # 4 rows of 16
+
+
 if __name__ == "__main__":
     REFERENCE.write_text(json.dumps({n: fingerprint(n) for n in BUILTIN_NAMES}, indent=1) + "\n")
     print(f"wrote {REFERENCE}")
+

@@ -49,7 +49,9 @@ def sheets() -> str:
     lines = []
     for name in BUILTIN_NAMES:
         job = Render.load(name, seeds="0-63")
-        px = 56 if name == "seed" else 64
+        # hd-color's many antialiased colour edges need smaller cells (as seed's) to stay within
+        # the 300 KB a README preview may weigh
+        px = 56 if name in ("seed", "hd-color") else 64
         path = job.sheet(docs / f"{name}-sheet.png", grid="4x16", glyph_px=px, gap=3)
         lines.append(f"**{name}** — seeds 0–63\n\n![{name}](docs/{path.name})\n")
     video = Render.load("hd-color", seeds="0-5").video(docs / "hd-color-loop.webm", px=256,
