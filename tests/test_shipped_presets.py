@@ -65,4 +65,3 @@ def test_readme_preview_sheets_are_small_pngs_of_every_preset():
 if __name__ == "__main__":
     REFERENCE.write_text(json.dumps({n: fingerprint(n) for n in BUILTIN_NAMES}, indent=1) + "\n")
     print(f"wrote {REFERENCE}")
-
