@@ -211,6 +211,7 @@ def bench_quality() -> None:
     import torch
 
     reached: dict[str, dict[int, float]] = {}
+    threads = torch.get_num_threads()  # OMP_NUM_THREADS=1: one thread buys the most per CPU-s
     seed_crossed, seed_bits, budget = _train_measured("seed")
     reached["seed"] = seed_crossed
     report("quality", "seed recipe, in full (12,800 steps): bits", seed_bits, "bits",
@@ -224,7 +225,8 @@ def bench_quality() -> None:
            note=f"{used:.0f} CPU-s")
     ratio = gray_bits / max(seed_bits, 1e-9)
     report("quality", "gray vs seed: bits at equal cost", ratio, "x", ">=2x", ratio >= 2,
-           f"{gray_bits:.1f} vs {seed_bits:.1f} bits in {budget / 60:.1f} CPU-min")
+           f"{gray_bits:.1f} vs {seed_bits:.1f} bits in {budget / 60:.1f} CPU-min, "
+           f"{threads} thread{'s' * (threads > 1)}")
     for name in ("seed", "gray"):
         for t in QUALITY_THRESHOLDS:
             if t in reached[name]:
