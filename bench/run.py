@@ -3,6 +3,7 @@
     python bench/run.py                 # everything (about 35 minutes on 2 cores)
     python bench/run.py train video     # some sections only
     python bench/run.py --json out.json
+    OMP_NUM_THREADS=1 python bench/run.py quality   # equal cost as the README records it
 
 Sections: peak (fp32 matmul: this CPU's attainable peak), train (throughput per preset and
 fraction of peak), quality (gray's recipe against seed's: bits at equal CPU cost, CPU seconds
@@ -225,7 +226,7 @@ def bench_quality() -> None:
            note=f"{budget:.0f} CPU-s")
     # train.py's schedule runs on wall time: the budget spread over this process's threads,
     # plus 10 % so that the CPU cap, not the clock (which also runs while measuring), ends it
-    minutes = 1.1 * budget / torch.get_num_threads() / 60
+    minutes = 1.1 * budget / threads / 60
     gray_crossed, gray_bits, used = _train_measured("gray", minutes=minutes, cpu_cap=budget)
     reached["gray"] = gray_crossed
     report("quality", "gray recipe, same CPU budget: bits", gray_bits, "bits",
