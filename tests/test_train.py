@@ -34,6 +34,25 @@ def test_loss_falls_well_below_start(tmp_path):
     assert not checkpoint_path(path).exists()  # a finished run leaves no checkpoint behind
 
 
+def test_a_monitor_takes_no_time_from_the_training_budget(tmp_path):
+    """Benchmarks measure as a run goes; a slow monitor must not shorten or hurry the run it
+    watches (the budget and the schedule run on the training's own clock)."""
+    path = write_tiny(tmp_path, TINY.replace("steps = 40", "steps = 100000"))
+    calls = []
+
+    def slow_monitor(step, gen, dec):
+        calls.append(step)
+        time.sleep(0.5)
+        return False
+
+    record = train(load_spec(path), path, minutes=1 / 60, quiet=True, evaluate_after=False,
+                   monitor=slow_monitor)
+    assert record["stopped_by"] == "minutes"
+    # Each step's 0.5 s of monitoring would have ended a clock counting it after 2 steps.
+    assert record["steps"] >= 4, record["steps"]
+    assert 0.9 <= record["wall_minutes"] * 60 <= 1.5, record["wall_minutes"]
+
+
 def test_bits_loss_with_margin_and_logit_noise_learns(tmp_path):
     """The gray recipe's options: the bits objective, an edge margin and logit noise."""
     text = TINY.replace("steps = 40", "steps = 120\nloss = \"bits\"\nlogit_noise = 1.0")
@@ -101,7 +120,7 @@ def test_sigkill_then_resume_finishes(tmp_path):
     try:
         deadline = time.time() + 120
         while not ckpt.exists() and time.time() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.5)
         assert ckpt.exists(), "no checkpoint was written"
         time.sleep(1.5)  # let it write a few more
     finally:
