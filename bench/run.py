@@ -214,7 +214,7 @@ def _train_measured(name: str, minutes: float | None = None, cpu_cap: float | No
     return crossed, clock["bits"], clock["used"]
 
 
-QUALITY_SEEDS = 4  # gray's training seeds: one run's bits vary by about +/-10 %
+QUALITY_SEEDS = 4  # gray's training seeds: one run's bits vary by up to a fifth either way
 
 
 def _gray_measured(seed: int, minutes: float, budget: float):
@@ -228,7 +228,7 @@ def bench_quality() -> None:
     budget; gray's recipe then trains for the same CPU seconds with its schedule (learning
     rate, look ramp) fitted to that budget, as `minutes` fits it in `glyphart train`. gray runs
     with QUALITY_SEEDS training seeds, as many at once as the cores allow (each in its own
-    process, its CPU seconds its own), because one run's bits vary by about +/-10 %: the
+    process, its CPU seconds its own), because one run's bits vary by up to a fifth: the
     floor is judged on their mean. All runs are measured under the reference channel as they
     go, so the CPU seconds each needs to reach 10-30 bits come from the same runs."""
     import multiprocessing
