@@ -217,10 +217,6 @@ def _train_measured(name: str, minutes: float | None = None, cpu_cap: float | No
 QUALITY_SEEDS = 4  # gray's training seeds: one run's bits vary by up to a fifth either way
 
 
-def _gray_measured(seed: int, minutes: float, budget: float):
-    return _train_measured("gray", minutes=minutes, cpu_cap=budget, seed=seed)
-
-
 def bench_quality() -> None:
     """Equal cost and time to quality, seed's recipe against gray's, both from scratch.
 
@@ -233,6 +229,7 @@ def bench_quality() -> None:
     go, so the CPU seconds each needs to reach 10-30 bits come from the same runs."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
 
     import torch
 
@@ -246,8 +243,7 @@ def bench_quality() -> None:
     seeds = list(range(QUALITY_SEEDS))
     workers = max(1, min(len(seeds), (os.cpu_count() or 1) // threads))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        runs = list(pool.map(_gray_measured, seeds, [minutes] * len(seeds),
-                             [budget] * len(seeds)))
+        runs = list(pool.map(partial(_train_measured, "gray", minutes, budget), seeds))
     for seed, (_, bits, used) in zip(seeds, runs):
         report("quality", f"gray recipe, training seed {seed}: bits", bits, "bits",
                note=f"{used:.0f} CPU-s")
