@@ -218,7 +218,7 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
     probe        linear probe on the decoder: pretrained/random x frozen/trainable
     invert       optimise messages to redraw digits: trained vs random generator
 
-    Needs the study extra: pip install 'glyphart[study]'.
+    Needs the study extra: pip install -c constraints.txt ".[study]" (from the glyphart checkout).
     """
     from .study import run_study
     result = run_study(name, preset=preset_name, out=out, minutes=minutes, repeats=repeats,

@@ -26,15 +26,8 @@ WEIGHTS_FORMAT = "glyphart-weights-1"
 
 
 def builtin_dir() -> Path:
-    """The shipped presets: `presets/` mapped into the package when installed."""
-    try:
-        from importlib.resources import files
-        folder = Path(str(files("glyphart.builtin_presets")))
-        if folder.is_dir():
-            return folder
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / "presets"
+    """The shipped presets (read-only): the package's `builtin_presets` folder."""
+    return Path(__file__).resolve().parent / "builtin_presets"
 
 
 def user_dir() -> Path:

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from ..errors import GlyphartError
 
-EXTRA_HINT = "install the study extra: pip install 'glyphart[study]'"
+EXTRA_HINT = ('install the study extra: pip install -c constraints.txt ".[study]" '
+              '(from the glyphart checkout)')
 
 
 def require(module: str):

@@ -1,0 +1,1 @@
+"""Built-in presets, shipped inside the package: NAME.toml, weights, record. Read-only."""

@@ -1,1 +1,0 @@
-"""Built-in presets (installed as glyphart.builtin_presets): NAME.toml, weights, record."""
