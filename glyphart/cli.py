@@ -61,7 +61,8 @@ def presets_cmd():
         try:
             spec = load_spec(files.toml)
             m = spec.model
-            rows.append((files.name, files.origin, "color" if m.channels == 3 else "gray",
+            origin = "built-in, shadowed" if files.shadowed else files.origin
+            rows.append((files.name, origin, "color" if m.channels == 3 else "gray",
                          f"{m.size}px", str(m.message_size), "yes" if files.trained else "no",
                          spec.description))
         except GlyphartError as e:
@@ -72,6 +73,9 @@ def presets_cmd():
         cells = [c.ljust(w) for c, w in zip(row[:6], widths)]
         click.echo("  ".join(cells) + "  " + _shorten(row[6], 70))
     click.echo(f"\nuser presets folder: {user_dir()} (set GLYPHART_PRESETS to change it)")
+    if any(files.shadowed for files in available()):
+        click.echo("shadowed: a user preset of the same name is used instead; its built-in "
+                   "stays reachable by path (`glyphart preset show` prints it)")
 
 
 def _shorten(text: str, n: int) -> str:
@@ -123,7 +127,9 @@ def preset_show(name):
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint.")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Preset TOML to write (weights and record beside it). Default: the preset "
-                   "itself when given as a path, else the user presets folder.")
+                   "itself when it is a user preset or a path; a built-in trains into the user "
+                   "presets folder (built-ins are never written to). Weights already there are "
+                   "kept as NAME.safetensors.~N~.")
 @click.option("--video", type=click.Path(dir_okay=False),
               help="Also write a training video (.webm/.mp4/.gif) of 64 fixed glyphs.")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
@@ -131,19 +137,25 @@ def preset_show(name):
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @reports_errors
 def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
-    """Train PRESET (a name or a .toml path)."""
-    from .presets import find, user_dir
+    """Train PRESET (a name or a .toml path).
+
+    Retraining keeps the previous weights and record as numbered backups
+    (NAME.safetensors.~1~, ~2~, ...). Two trainings of one preset at once are refused."""
+    from .presets import find, shadows_builtin, training_destination
     from .spec import load_spec
     from .train import train
     files = find(preset)
     spec = load_spec(files.toml)
-    if out is None:
-        out = files.toml if files.origin != "built-in" else user_dir() / files.toml.name
-    out = Path(out)
+    out = Path(out) if out else training_destination(files)
     if out.suffix != ".toml":
         raise GlyphartError(f"--out {out}: give a .toml path (weights go beside it)")
+    if shadows_builtin(out) and not quiet:
+        click.echo(f"note: {out} is a user preset named like a built-in; from now on "
+                   f"`{out.stem}` means this copy (`glyphart presets` lists both)", err=True)
     record = train(spec, out, steps=steps, minutes=minutes, resume=resume, video=video,
                    device=device, quiet=quiet)
+    for backup in record.get("previous_weights_kept_as", []):
+        click.echo(f"kept the previous weights as {out.with_name(backup)}", err=True)
     m = record.get("metrics", {})
     click.echo(f"trained {record['preset']}: {record['steps']} steps in "
                f"{record['wall_minutes']} min, loss {record['loss_first']} -> "
@@ -154,14 +166,16 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
 @main.command("eval")
 @click.argument("preset")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--messages", "n", type=click.IntRange(1024), default=4096, show_default=True)
+@click.option("--messages", "n", type=click.IntRange(1024, 1_000_000), default=4096,
+              show_default=True, help="Fresh messages sent through the channels.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
-def eval_cmd(preset, as_json, n):
+def eval_cmd(preset, as_json, n, quiet):
     """Measure PRESET: bits per glyph, identification accuracy, high-frequency fraction."""
     from .metrics import evaluate
     from .presets import load_preset
     loaded = load_preset(preset)
-    result = {"preset": loaded.name, **evaluate(loaded, n=n)}
+    result = {"preset": loaded.name, **evaluate(loaded, n=n, quiet=quiet)}
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -283,11 +297,12 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette,
                force, video_grid, seconds, frames_per_key, fps, interp, video_px, crf, speed,
                quiet):
     """Render glyph sheets, print posters and looping videos from a trained preset."""
+    from .presets import safe_file_name
     from .render.api import Render
     job = Render.load(preset_name, seeds=seeds, message_files=message_files, palette=palette,
                       fg=fg, bg=bg, style=style)
     if not (sheet or poster or video):
-        sheet = str(Path("outputs") / f"{job.preset.name}-sheet.png")
+        sheet = str(Path("outputs") / f"{safe_file_name(job.preset.name)}-sheet.png")
     if sheet:
         path = job.sheet(sheet, grid=grid, glyph_px=glyph_px, gap=gap, labels=labels)
         _done(path, quiet)

@@ -54,7 +54,8 @@ def high_frequency_fraction(images: torch.Tensor, cutoff: float = 0.25) -> float
 
 
 @torch.no_grad()
-def read_back(send, n: int, message_size: int, seed: int = 1234, batch: int = 256, device="cpu"):
+def read_back(send, n: int, message_size: int, seed: int = 1234, batch: int = 256, device="cpu",
+              bar=None):
     """Send n fresh messages through `send` (message -> decoded message); return (sent, read)."""
     rng_state = torch.get_rng_state()
     torch.manual_seed(seed)  # the channel draws from the global RNG: fix it for repeatability
@@ -64,22 +65,28 @@ def read_back(send, n: int, message_size: int, seed: int = 1234, batch: int = 25
         for start in range(0, n, batch):
             z = sent[start:start + batch].to(device)
             read.append(send(z).float().cpu())
+            if bar is not None:
+                bar.update(advance=len(z))
         return sent, torch.cat(read)
     finally:
         torch.set_rng_state(rng_state)
 
 
-def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu") -> dict:
+def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu",
+             quiet: bool = True) -> dict:
     """All metrics of a loaded preset, under its own channel and the reference channel."""
     from .channel import reference_channel
     from .latent import messages
+    from .progress import Progress
 
     spec = preset.spec.model
     gen, dec = preset.generator.to(device), preset.decoder.to(device)
     reference = reference_channel(spec.size).to(device)
-    own_sent, own_read = read_back(preset.send, n, spec.message_size, seed, device=device)
-    ref_sent, ref_read = read_back(lambda z: dec(reference(gen(z))), n, spec.message_size, seed,
-                                   device=device)
+    with Progress(2 * n, f"evaluate {preset.name}", quiet=quiet, unit="glyph") as bar:
+        own_sent, own_read = read_back(preset.send, n, spec.message_size, seed, device=device,
+                                       bar=bar)
+        ref_sent, ref_read = read_back(lambda z: dec(reference(gen(z))), n, spec.message_size,
+                                       seed, device=device, bar=bar)
     with torch.no_grad():
         glyphs = gen(messages(spec.message_size, range(64)).to(device)).float().cpu()
     bits_ref = bits_from_correlation(ref_sent, ref_read)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class PresetFiles:
     """Where a preset's files are; nothing is loaded yet."""
     toml: Path
     origin: str  # "built-in", "user" or "path"
+    shadowed: bool = False  # a built-in hidden by a user preset of the same name
 
     @property
     def name(self) -> str:
@@ -70,30 +72,80 @@ def _is_path(name: str) -> bool:
     return name.endswith(".toml") or os.sep in name or "/" in name
 
 
+def is_builtin_path(path: Path) -> bool:
+    """True for anything inside the shipped presets folder (however it is spelled)."""
+    try:
+        Path(path).resolve().relative_to(builtin_dir().resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def refuse_builtin(path: Path, action: str) -> None:
+    """Shipped presets are read-only: no training or copying ever writes into their folder."""
+    if is_builtin_path(path):
+        raise GlyphartError(f"{path} is a built-in preset, which glyphart never changes; "
+                            f"{action} to the user folder or another .toml path instead")
+
+
 def available() -> list[PresetFiles]:
-    """User presets first (they shadow built-ins of the same name), then built-ins."""
-    found: dict[str, PresetFiles] = {}
+    """User presets first, then built-ins; a built-in that a user preset of the same name
+    shadows is listed too, marked `shadowed`."""
+    found: list[PresetFiles] = []
+    names: set[str] = set()
     for folder, origin in ((user_dir(), "user"), (builtin_dir(), "built-in")):
         if folder.is_dir():
             for toml in sorted(folder.glob("*.toml")):
-                found.setdefault(toml.stem, PresetFiles(toml, origin))
+                found.append(PresetFiles(toml, origin, shadowed=toml.stem in names))
+            names |= {toml.stem for toml in folder.glob("*.toml")}
     order = {n: i for i, n in enumerate(BUILTIN_NAMES)}
-    return sorted(found.values(), key=lambda p: (p.origin != "user", order.get(p.name, 99), p.name))
+    return sorted(found, key=lambda p: (order.get(p.name, 99), p.name, p.shadowed))
 
 
 def find(name_or_path: str | Path) -> PresetFiles:
     text = str(name_or_path)
+    if not text.strip():
+        raise GlyphartError("empty preset name; give a name from `glyphart presets` or a "
+                            ".toml path")
     if _is_path(text):
         path = Path(text).expanduser()
         if not path.is_file():
             raise GlyphartError(f"preset file {path} does not exist")
-        return PresetFiles(path, "path")
+        return PresetFiles(path, "built-in" if is_builtin_path(path) else "path")
     for candidate in available():
-        if candidate.name == text:
+        if candidate.name == text and not candidate.shadowed:
             return candidate
-    names = ", ".join(p.name for p in available()) or "none"
+    names = ", ".join(sorted({p.name for p in available()})) or "none"
     raise GlyphartError(f"unknown preset {text!r}; available: {names} "
                         "(or give a path to a .toml file)")
+
+
+def training_destination(files: PresetFiles) -> Path:
+    """Where training a preset writes: the preset itself, or for a built-in its user copy."""
+    if files.origin == "built-in":
+        return user_dir() / files.toml.name
+    return files.toml
+
+
+def shadows_builtin(toml: Path) -> bool:
+    return toml.parent.resolve() == user_dir().resolve() and \
+        (builtin_dir() / toml.name).is_file()
+
+
+def safe_file_name(name: str) -> str:
+    """A preset name made safe to use in a file name: no folders, no hidden or empty names.
+    A TOML someone else wrote can set any `name`; it must never place a file elsewhere."""
+    cleaned = re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip(".-")
+    return cleaned or "preset"
+
+
+def user_preset_path(name: str) -> Path:
+    """NAME.toml in the user folder; NAME must be a plain name."""
+    if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0") \
+            or ".." in name or name.startswith("."):
+        raise GlyphartError(f"bad preset name {name!r}: use a plain name such as my-glyphs "
+                            "(no folders, no leading dot), or a path ending in .toml")
+    return user_dir() / f"{name}.toml"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,12 +303,11 @@ def copy_preset(source: str, dest: str | Path | None = None, with_weights: bool 
     files = find(source)
     spec = load_spec(files.toml)
     dest_text = str(dest) if dest is not None else files.name
-    if _is_path(dest_text):
+    if dest_text.endswith(".toml"):
         target = Path(dest_text).expanduser()
-        if target.suffix != ".toml":
-            target = target.with_suffix(".toml")
     else:
-        target = user_dir() / f"{dest_text}.toml"
+        target = user_preset_path(dest_text)
+    refuse_builtin(target, "copy it")
     if target.resolve() == files.toml.resolve():
         raise GlyphartError(f"{target} is the source preset itself; choose another name")
     if target.exists() and not force:

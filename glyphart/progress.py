@@ -1,73 +1,72 @@
-"""A small progress bar on stderr: redrawn in place on a terminal, a line every few seconds in
-a log file, silent when quiet."""
+"""Progress on stderr with tqdm: redrawn in place on a terminal, one plain line every few
+seconds in a log file, silent when quiet."""
 
 from __future__ import annotations
 
 import sys
 import time
 
+from tqdm import tqdm
 
-def _clock(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+LOG_INTERVAL = 10.0  # seconds between lines when stderr is not a terminal
+
+
+class _Lines:
+    """A stream for tqdm that turns its in-place redraws into whole lines (for log files)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").replace("\x1b[A", "").strip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 class Progress:
+    """A progress bar over `total` items. `seconds`: a time budget that may end the work before
+    `total` (training minutes); the bar's total then follows whichever ends first."""
+
     def __init__(self, total: int, label: str = "", quiet: bool = False, unit: str = "it",
                  stream=None, start: int = 0, seconds: float | None = None):
-        """`seconds`: a time budget that may end the work before `total` (training minutes);
-        the bar and the remaining time then follow whichever ends first."""
-        self.total, self.label, self.quiet, self.unit = max(int(total), 1), label, quiet, unit
+        stream = stream or sys.stderr
+        tty = hasattr(stream, "isatty") and stream.isatty()
+        self.total = max(int(total), 1)
         self.seconds = seconds if seconds and seconds < float("inf") else None
-        self.stream = stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.count = self.first = start
-        self.started = time.perf_counter()
-        self.last_draw = 0.0
-        self.fields: dict[str, str] = {}
+        self.first, self.started = start, time.perf_counter()
+        # With a time budget the total is unknown until the first steps give a rate.
+        self.bar = tqdm(total=None if self.seconds else self.total, desc=label, unit=unit, initial=start,
+                        disable=quiet, file=stream if tty else _Lines(stream), dynamic_ncols=tty,
+                        mininterval=0.2 if tty else LOG_INTERVAL, leave=True)
+
+    @property
+    def count(self) -> int:
+        return self.bar.n
 
     def update(self, count: int | None = None, advance: int = 1, **fields) -> None:
-        self.count = count if count is not None else self.count + advance
-        self.fields.update({k: v if isinstance(v, str) else f"{v:.4g}" for k, v in fields.items()})
-        now = time.perf_counter()
-        if now - self.last_draw >= (0.2 if self.tty else 10.0) or self.count >= self.total:
-            self.draw(now)
-
-    def draw(self, now: float | None = None) -> None:
-        if self.quiet:
+        if self.bar.disable:
             return
-        now = now or time.perf_counter()
-        self.last_draw = now
-        elapsed = now - self.started
-        done = self.count - self.first
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.count) / rate if rate > 0 else 0.0
-        fraction = self.count / self.total
-        counter = f"{self.count}/{self.total}"
-        if self.seconds is not None and self.seconds - elapsed < eta:
-            eta, fraction = self.seconds - elapsed, elapsed / self.seconds
-            counter = f"{self.count}"
-        width = 24
-        filled = int(width * min(max(fraction, 0.0), 1.0))
-        bar = "#" * filled + "-" * (width - filled)
-        extras = "  ".join(f"{k} {v}" for k, v in self.fields.items())
-        line = (f"{self.label} {counter} [{bar}] {extras}  "
-                f"{rate:.3g} {self.unit}/s  {_clock(elapsed)}<{_clock(eta)}")
-        if self.tty:
-            self.stream.write("\r\x1b[2K" + line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        count = count if count is not None else self.bar.n + advance
+        if self.seconds is not None:
+            self._follow_budget(count)
+        if fields:
+            self.bar.set_postfix({k: v if isinstance(v, str) else f"{v:.4g}"
+                                  for k, v in fields.items()}, refresh=False)
+        self.bar.update(count - self.bar.n)
+
+    def _follow_budget(self, count: int) -> None:
+        """Project where the time budget ends the work, so the bar fills when time is up."""
+        elapsed = time.perf_counter() - self.started
+        done = count - self.first
+        if done > 0 and elapsed > 1:
+            projected = count + done / elapsed * max(self.seconds - elapsed, 0)
+            self.bar.total = max(count, min(self.total, int(projected)))
 
     def close(self) -> None:
-        if not self.quiet:
-            if self.last_draw < time.perf_counter() - 1e-3 and self.count < self.total:
-                self.draw()
-            if self.tty:
-                self.stream.write("\n")
-                self.stream.flush()
+        self.bar.close()
 
     def __enter__(self):
         return self

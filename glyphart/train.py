@@ -19,13 +19,14 @@ import torch
 from torch import nn
 
 from . import __version__
-from .atomic import atomic_path, write_text
+from .atomic import atomic_path, keep_numbered_backup, write_text
 from .channel import build_channel
 from .errors import GlyphartError
 from .latent import messages
 from .metrics import bits_from_correlation, evaluate
 from .models import build_models
-from .presets import Preset, PresetFiles, read_tensors, save_weights
+from .lock import exclusive_lock
+from .presets import Preset, PresetFiles, read_tensors, refuse_builtin, save_weights
 from .progress import Progress
 from .spec import Spec, dump_spec
 
@@ -123,6 +124,14 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     rate, look ramp) nor the record's CPU minutes, so a monitored run trains as an unmonitored
     one does."""
     out = Path(out)
+    refuse_builtin(out, "train it")
+    with exclusive_lock(out, f"a training of {out}"):
+        return _train(spec, out, steps, minutes, resume, video, device, quiet, evaluate_after,
+                      eval_messages, monitor)
+
+
+def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, evaluate_after,
+           eval_messages, monitor) -> dict:
     train_spec = spec.train
     if steps is not None:
         train_spec = replace(train_spec, steps=steps)
@@ -209,11 +218,16 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
             opt.step()
             step += 1
             loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
+                raise GlyphartError(f"training diverged at step {step} (loss {loss_value}); "
+                                    "lower [train] lr and train again")
             if math.isnan(loss0):
                 loss0 = loss_value
             recent.append((z.detach().cpu(), read.detach().float().cpu()))
             del recent[:-16]
-            if writer is not None and (step % train_spec.video_every == 0 or step == 1):
+            if writer is not None and (writer.frames < _video_frames_due(step, train_spec,
+                                                                         elapsed(), budget)
+                                       or step % train_spec.video_every == 0):
                 writer.write(_training_frame(gen, fixed))
             if step % 25 == 0 or step == train_spec.steps:
                 bits = bits_from_correlation(torch.cat([r[0] for r in recent]),
@@ -236,8 +250,8 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
         bar.close()
         if old_handler is not None:
             signal.signal(signal.SIGTERM, old_handler)
-        if writer is not None:
-            writer.close(abort=False)
+        if writer is not None:  # what was drawn so far is kept, even if training failed
+            writer.close(abort=writer.frames == 0)
 
     if interrupted:
         _save_checkpoint(ckpt, spec, gen, dec, opt, step, elapsed(), cpu_time(), loss0)
@@ -248,6 +262,8 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     weights = out.with_suffix(".safetensors")
     if not out.exists():
         write_text(out, dump_spec(spec))
+    backups = [b for b in (keep_numbered_backup(weights),
+                           keep_numbered_backup(out.with_suffix(".json"))) if b]
     save_weights(weights, spec, gen.eval(), dec.eval(), dtype=train_spec.weights_dtype,
                  extra={"steps": step})
     record = {
@@ -269,13 +285,24 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
         "machine": _machine(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "command": " ".join(["glyphart"] + sys.argv[1:]) if sys.argv else "",
+        "previous_weights_kept_as": [b.name for b in backups],
     }
     if evaluate_after:
         preset = Preset(PresetFiles(out, "path"), spec, device=str(dev))
-        record["metrics"] = evaluate(preset, n=eval_messages, device=dev)
+        record["metrics"] = evaluate(preset, n=eval_messages, device=dev, quiet=quiet)
     write_text(out.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     ckpt.unlink(missing_ok=True)
     return record
+
+
+TRAINING_VIDEO_FRAMES = 300  # 5 s at 60 fps however short the run
+
+
+def _video_frames_due(step: int, train_spec, elapsed: float, budget: float) -> int:
+    """Frames the training video should hold by now: spread over the run by its progress
+    (steps or minutes, whichever ends it first), so every run gives a watchable video."""
+    progress = max(step / train_spec.steps, elapsed / budget)
+    return 1 + int(min(progress, 1.0) * (TRAINING_VIDEO_FRAMES - 1))
 
 
 def _loss(read: torch.Tensor, sent: torch.Tensor, kind: str, bits_target: float = 0.0

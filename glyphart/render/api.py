@@ -16,6 +16,7 @@ import torch
 
 from ..errors import GlyphartError
 from ..latent import messages, parse_seeds
+from ..presets import safe_file_name
 from ..progress import Progress
 from .sheet import Look, parse_grid, render_sheet
 from .video import DEFAULT_SPEED
@@ -82,8 +83,7 @@ class Render:
                 layout=None, grid=None, per_page=24, force=False, quiet=False):
         """Write one poster, or one per seed / page when the name holds {seed} or {page}.
         Yields the paths written; files already done with the same parameters are skipped."""
-        from .output import read_metadata
-        from .poster import page_size, render_poster
+        from .poster import draw_poster, page_size, plan_poster
 
         page_size(size, dpi, landscape)  # validate before any work
         seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
@@ -100,19 +100,20 @@ class Render:
                     for p, i in enumerate(range(0, len(z), step))]
         else:
             jobs = [({}, seeds, z)]
+        preset_name = safe_file_name(self.preset.name)
         with Progress(len(jobs), "posters", quiet=quiet or len(jobs) == 1, unit="file") as bar:
             for values, job_seeds, job_z in jobs:
-                path = Path(template.format(preset=self.preset.name, **values))
-                options = dict(size=size, dpi=dpi, landscape=landscape, layout=layout,
-                               margin_in=margin, grid=shape, look=self.look, z=job_z,
-                               extra=self._extra_params())
-                # Batch exports resume: a poster already written with these parameters is kept.
-                if fields - {"preset"} and not force and path.is_file() and _same_poster(
-                        read_metadata, path, self, job_seeds, options):
+                path = Path(template.format(preset=preset_name, **values))
+                plan = plan_poster(self.preset, job_seeds, size=size, dpi=dpi,
+                                   landscape=landscape, layout=layout, margin_in=margin,
+                                   grid=shape, look=self.look, z=job_z,
+                                   extra=self._extra_params())
+                # Batch exports resume: a complete poster with this very metadata is kept.
+                if fields - {"preset"} and not force and _already_done(path, plan.params):
                     self.skipped.append(path)
                     bar.update()
                     continue
-                yield render_poster(self.preset, job_seeds, path, **options)
+                yield draw_poster(self.preset, plan, path, self.look)
                 bar.update()
 
     def video(self, path, grid="1x1", seconds=None, frames_per_key=None, fps=None, interp=None,
@@ -145,20 +146,13 @@ def _template_fields(template: str) -> set[str]:
     return found
 
 
-def _same_poster(read_metadata, path, job, seeds, options) -> bool:
-    """True when `path` is a finished poster with the parameters this job would write."""
-    from .poster import page_size
-    from .sheet import _compact
-    try:
-        meta = read_metadata(path)
-    except Exception:  # unreadable: redo it
+def _already_done(path: Path, params: dict) -> bool:
+    """True when `path` is a complete PNG carrying exactly the metadata this poster would."""
+    import json
+    from .output import metadata_text, png_is_complete, read_metadata
+    if not path.is_file() or not png_is_complete(path):
         return False
-    page = page_size(options["size"], options["dpi"], options["landscape"])
-    opts = meta.get("options", {})
-    return (meta.get("preset") == job.preset.name
-            and meta.get("weights") == job.preset.weights_hash
-            and meta.get("seeds") == _compact(list(seeds))
-            and opts.get("pixels") == f"{page.width}x{page.height}"
-            and opts.get("layout") == options["layout"]
-            and opts.get("palette") == job.look.palette and opts.get("style") == job.look.style
-            and opts.get("fg") == job.look.fg and opts.get("bg") == job.look.bg)
+    try:
+        return read_metadata(path) == json.loads(metadata_text(params)["glyphart"])
+    except (OSError, ValueError):
+        return False

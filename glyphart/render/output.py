@@ -101,6 +101,27 @@ def write_image(path: str | Path, image: np.ndarray, dpi: float | None = None,
     return write_png(path, image.shape[1], image.shape[0], [image], dpi=dpi, text=text)
 
 
+def png_is_complete(path: str | Path) -> bool:
+    """True when the file is a PNG whose chunks all check out (CRC) up to its IEND chunk."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(8) != PNG_SIGNATURE:
+                return False
+            while True:
+                head = f.read(8)
+                if len(head) < 8:
+                    return False
+                length, kind = struct.unpack(">I", head[:4])[0], head[4:]
+                data, crc = f.read(length), f.read(4)
+                if len(data) < length or len(crc) < 4 or \
+                        struct.unpack(">I", crc)[0] != zlib.crc32(kind + data) & 0xFFFFFFFF:
+                    return False
+                if kind == b"IEND":
+                    return True
+    except OSError:
+        return False
+
+
 def read_metadata(path: str | Path) -> dict:
     """The JSON parameters a glyphart PNG carries (empty if none)."""
     from PIL import Image

@@ -111,12 +111,20 @@ def _bands(logits: torch.Tensor, layout: Layout, page: PageSize, look: Look, fg,
         yield band
 
 
-def render_poster(preset, seeds: list[int], path: str | Path, size: str = "a3", dpi: float = 300,
-                  landscape: bool = False, layout: str = "grid", margin_in: float | None = None,
-                  gap: float = 0.12, grid: tuple[int, int] | None = None,
-                  look: Look | None = None, z: torch.Tensor | None = None,
-                  extra: dict | None = None) -> Path:
-    """Write one poster PNG of the given glyphs; returns its path."""
+@dataclass
+class PosterPlan:
+    """Everything that decides a poster's pixels, worked out before any drawing."""
+    page: PageSize
+    cells: Layout
+    z: torch.Tensor
+    params: dict  # the metadata the poster carries
+
+
+def plan_poster(preset, seeds: list[int], size: str = "a3", dpi: float = 300,
+                landscape: bool = False, layout: str = "grid", margin_in: float | None = None,
+                gap: float = 0.12, grid: tuple[int, int] | None = None,
+                look: Look | None = None, z: torch.Tensor | None = None,
+                extra: dict | None = None) -> PosterPlan:
     look = look or Look.from_preset(preset)
     page = page_size(size, dpi, landscape)
     z = messages(preset, seeds) if z is None else z
@@ -135,12 +143,25 @@ def render_poster(preset, seeds: list[int], path: str | Path, size: str = "a3", 
         cells = grid_layout(page, len(z), margin, gap, grid)
     else:
         raise GlyphartError(f"unknown layout {layout!r}; use grid or hero")
-    logits = generate_logits(preset.generator, z)
-    fg, bg = look.colors(preset.spec.model.channels)
     params = {"kind": "poster", "preset": preset.name, "weights": preset.weights_hash,
               "seeds": _compact(list(seeds)), **(extra or {}),
               "options": {"size": size, "dpi": dpi, "pixels": f"{page.width}x{page.height}",
                           "landscape": landscape, "layout": layout,
+                          "grid": f"{grid[0]}x{grid[1]}" if grid else "auto",
                           "margin_px": margin, "gap": gap, **asdict(look)}}
-    return write_png(path, page.width, page.height, _bands(logits, cells, page, look, fg, bg),
-                     dpi=dpi, text=metadata_text(params))
+    return PosterPlan(page, cells, z, params)
+
+
+def draw_poster(preset, plan: PosterPlan, path: str | Path, look: Look) -> Path:
+    logits = generate_logits(preset.generator, plan.z)
+    fg, bg = look.colors(preset.spec.model.channels)
+    return write_png(path, plan.page.width, plan.page.height,
+                     _bands(logits, plan.cells, plan.page, look, fg, bg),
+                     dpi=plan.page.dpi, text=metadata_text(plan.params))
+
+
+def render_poster(preset, seeds: list[int], path: str | Path, look: Look | None = None,
+                  **options) -> Path:
+    """Write one poster PNG of the given glyphs (options as plan_poster's); returns its path."""
+    look = look or Look.from_preset(preset)
+    return draw_poster(preset, plan_poster(preset, seeds, look=look, **options), path, look)

@@ -8,15 +8,18 @@ temporary name and renamed at the end.
 from __future__ import annotations
 
 import contextlib
-import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import prepare_destination
+from ..atomic import atomic_path
 from ..errors import GlyphartError
 
 FORMATS = (".webm", ".mp4", ".gif")
+MUXERS = {".webm": "webm", ".mp4": "mp4", ".gif": "gif"}
 
 
 DEFAULT_SPEED = 5
@@ -55,7 +58,11 @@ def ffmpeg_exe() -> str:
 
 
 class VideoWriter:
-    """Write uint8 (H, W, 3) frames to `path`; the encoder starts with the first frame."""
+    """Write uint8 (H, W, 3) frames to `path`; the encoder starts with the first frame.
+
+    ffmpeg writes to an exclusively created temporary file (see atomic.py) that replaces `path`
+    only when ffmpeg exits cleanly: a full disk, a failing or killed encoder is an error and
+    leaves any earlier video in place."""
 
     def __init__(self, path: str | Path, fps: int = 30, crf: int = 30,
                  speed: int = DEFAULT_SPEED,
@@ -65,27 +72,29 @@ class VideoWriter:
         self.settings = encoder_settings(self.suffix, crf, speed)
         self.fps, self.comment, self.quiet = fps, comment, quiet
         self.frames = 0
-        self._gen = None
+        self._process: subprocess.Popen | None = None
+        self._stderr = None
+        self._files = contextlib.ExitStack()
         self._tmp: Path | None = None
 
     def open(self) -> "VideoWriter":
         ffmpeg_exe()
-        prepare_destination(self.path)
-        self._tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.part{self.suffix}")
+        self._tmp = self._files.enter_context(atomic_path(self.path))
         return self
 
     def _start(self, frame: np.ndarray) -> None:
-        import imageio_ffmpeg
         h, w = frame.shape[:2]
         params = list(self.settings["output_params"])
         if self.comment:
             params += ["-metadata", f"comment={self.comment}"]
-        self._gen = imageio_ffmpeg.write_frames(
-            str(self._tmp), (w, h), fps=self.fps, codec=self.settings["codec"],
-            pix_fmt_in="rgb24", pix_fmt_out=self.settings["pix_fmt_out"], quality=None,
-            macro_block_size=1, output_params=params,
-            ffmpeg_log_level="error" if self.quiet else "warning")
-        self._gen.send(None)
+        command = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
+                   "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(self.fps),
+                   "-i", "-", "-an", "-c:v", self.settings["codec"],
+                   "-pix_fmt", self.settings["pix_fmt_out"], *params,
+                   "-f", MUXERS[self.suffix], str(self._tmp)]
+        self._stderr = self._files.enter_context(tempfile.TemporaryFile())
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=self._stderr)
 
     def write(self, frame: np.ndarray) -> None:
         if frame.ndim == 2:
@@ -96,26 +105,61 @@ class VideoWriter:
             # yuv420p needs even sides: pad by repeating the last row/column.
             frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)),
                            mode="edge")
-        if self._gen is None:
+        if self._process is None:
             self._start(frame)
-        self._gen.send(np.ascontiguousarray(frame, dtype=np.uint8))
+        try:
+            self._process.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+        except (BrokenPipeError, OSError):
+            self._fail()
         self.frames += 1
+
+    def _finish_encoder(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        if process.wait() != 0:
+            self._process = process
+            self._fail()
+
+    def _fail(self):
+        """The encoder died or refused: report its own words as one line."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        self._stderr.seek(0)
+        words = " ".join(self._stderr.read().decode("utf-8", "replace").split())[-300:]
+        code = process.returncode if process is not None else "?"
+        raise GlyphartError(f"video encoder failed (ffmpeg exit {code}: {words or 'no message'}) "
+                            f"writing {self.path}; nothing was written there")
 
     def close(self, abort: bool = False) -> None:
         """Finish the file and rename it into place; with abort, discard it."""
-        gen, self._gen = self._gen, None
         try:
-            if gen is not None:
-                gen.close()
-            if not abort and self.frames > 0:
-                os.replace(self._tmp, self.path)
-        finally:
-            if self._tmp is not None:
-                with contextlib.suppress(OSError):
-                    self._tmp.unlink()
+            if abort:
+                raise _Aborted()
+            if self.frames == 0:
+                raise GlyphartError(f"no frames to write to {self.path}")
+            self._finish_encoder()
+        except BaseException as e:
+            if self._process is not None:
+                self._process.kill()
+                self._process.wait()
+                self._process = None
+            self._files.__exit__(type(e), e, e.__traceback__)  # discards the temporary
+            if not isinstance(e, _Aborted):
+                raise
+        else:
+            self._files.close()  # renames the finished video into place
 
     def __enter__(self):
         return self.open()
 
     def __exit__(self, exc_type, exc, tb):
         self.close(abort=exc_type is not None)
+
+
+class _Aborted(Exception):
+    """Raised inside close(abort=True) so the temporary is discarded, then swallowed."""

@@ -7,7 +7,6 @@ in its own process while the next chunk is generated.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,11 +15,14 @@ import torch
 from ..errors import GlyphartError
 from ..latent import INTERPOLATIONS, messages
 from ..progress import Progress
+from .output import metadata_text
 from .frames import draw, generate_logits, glyph_grid
 from .sheet import Look, _compact
 from .video import DEFAULT_SPEED, FORMATS, VideoWriter
 
 CHUNK = 8  # frames generated per generator call
+MAX_FRAMES = 108_000  # an hour at 30 fps
+MAX_FRAME_SIDE = 8192  # VP9's own limit is 16384; a frame of 8192² RGB is 200 MB per frame
 
 
 def cell_keys(z: torch.Tensor, cells: int) -> torch.Tensor:
@@ -36,7 +38,18 @@ def frame_count(keys: int, fps: int, frames_per_key: int | None, seconds: float 
     frames = round(seconds * fps) if seconds else keys * frames_per_key
     if frames < 2:
         raise GlyphartError("a loop needs at least 2 frames; raise --seconds or --frames-per-key")
+    if frames > MAX_FRAMES:
+        raise GlyphartError(f"a video of {frames} frames is too long (at most {MAX_FRAMES}, an "
+                            "hour at 30 fps); lower --seconds, --frames-per-key or the seeds")
     return frames
+
+
+def frame_side(cells: int, px: int, gap: int) -> int:
+    side = cells * px + (cells - 1) * gap
+    if side > MAX_FRAME_SIDE:
+        raise GlyphartError(f"video frames would be {side} px wide (at most {MAX_FRAME_SIDE}); "
+                            "lower --video-px or --video-grid")
+    return side
 
 
 def loop_frames(generator, keys: torch.Tensor, frames: int, interp: str, px: int, look: Look,
@@ -79,6 +92,7 @@ def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, in
     gap = (r.gap if gap is None else gap) if grid != (1, 1) else 0
     cells = grid[0] * grid[1]
     z = messages(preset, seeds) if z is None else z
+    frame_side(max(grid), px, gap)
     keys = cell_keys(z, cells)
     frames = frame_count(keys.shape[1], fps, frames_per_key or r.frames_per_key, seconds)
     fg, bg = look.colors(preset.spec.model.channels)
@@ -88,7 +102,7 @@ def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, in
                           "interp": interp, "px": px, "crf": crf, "speed": speed,
                           **asdict(look)}}
     with VideoWriter(path, fps=fps, crf=crf, speed=speed,
-                     comment=json.dumps(params, sort_keys=True)) as writer, \
+                     comment=metadata_text(params)["glyphart"]) as writer, \
             Progress(frames, f"video {path.name}", quiet=quiet, unit="frame") as bar:
         for frame in loop_frames(preset.generator, keys, frames, interp, px, look, fg, bg,
                                  grid[1], gap):
