@@ -150,8 +150,8 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
     if out.suffix != ".toml":
         raise GlyphartError(f"--out {out}: give a .toml path (weights go beside it)")
     if shadows_builtin(out) and not quiet:
-        click.echo(f"note: {out} is a user preset named like a built-in; from now on "
-                   f"`{out.stem}` means this copy (`glyphart presets` lists both)", err=True)
+        click.echo(f"note: the user preset {out} shadows the built-in {out.stem!r}: from now "
+                   f"on `{out.stem}` means this copy (`glyphart presets` lists both)", err=True)
     record = train(spec, out, steps=steps, minutes=minutes, resume=resume, video=video,
                    device=device, quiet=quiet)
     for backup in record.get("previous_weights_kept_as", []):

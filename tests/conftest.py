@@ -63,10 +63,11 @@ def trained_tiny(tmp_path_factory) -> Path:
     return path
 
 
-def run_cli(*args: str, check_ok: bool = False, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(*args: str, check_ok: bool = False, timeout: float = 300, cwd=None
+            ) -> subprocess.CompletedProcess:
     """Run `python -m glyphart ARGS` in a subprocess (real exit codes, real stderr)."""
     proc = subprocess.run([sys.executable, "-m", "glyphart", *args], capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, cwd=cwd)
     if check_ok:
         assert proc.returncode == 0, proc.stderr
     return proc

@@ -87,5 +87,5 @@ def test_missing_study_extra_says_how_to_install(monkeypatch, tmp_path):
     from glyphart.errors import GlyphartError
     from glyphart.study import run_study
     monkeypatch.setitem(sys.modules, "sklearn", None)
-    with pytest.raises(GlyphartError, match=r"pip install 'glyphart\[study\]'"):
+    with pytest.raises(GlyphartError, match=r'pip install -c constraints.txt "\.\[study\]"'):
         run_study("probe", out=tmp_path, quick=True, quiet=True)
