@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -15,6 +16,18 @@ import click
 from . import __version__
 from .errors import GlyphartError
 from .study import STUDIES  # names and one-line descriptions only: no torch
+
+
+class Finite(click.FloatRange):
+    """A FloatRange that also refuses NaN and infinity (which slip through range checks)."""
+
+    name = "finite number"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def reports_errors(fn):
@@ -122,7 +135,7 @@ def preset_show(name):
 @main.command("train")
 @click.argument("preset")
 @click.option("--steps", type=click.IntRange(1), help="Training steps (default: the preset's).")
-@click.option("--minutes", type=click.FloatRange(0, min_open=True),
+@click.option("--minutes", type=Finite(0, min_open=True),
               help="Stop after this many wall-clock minutes.")
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint.")
 @click.option("--out", type=click.Path(dir_okay=False),
@@ -133,7 +146,7 @@ def preset_show(name):
 @click.option("--video", type=click.Path(dir_okay=False),
               help="Also write a training video (.webm/.mp4/.gif) of 64 fixed glyphs.")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
-              show_default=True)
+              show_default=True, help="Where to train; auto takes CUDA when there is one.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @reports_errors
 def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
@@ -191,11 +204,13 @@ def eval_cmd(preset, as_json, n, quiet):
 @click.option("--preset", "preset_name", required=True, help="Preset name or .toml path.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Message file to write (.npy), for `render --message`.")
-@click.option("--steps", type=click.IntRange(1), default=300, show_default=True)
+@click.option("--steps", type=click.IntRange(1, 100_000), default=300, show_default=True,
+              help="Optimisation steps per starting message.")
 @click.option("--restarts", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Random starting messages optimised side by side; the best one is kept.")
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the random starting messages.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
 def invert_cmd(image, preset_name, out, steps, restarts, seed, quiet):
     """Find the glyph (message) of PRESET closest to IMAGE."""
@@ -214,14 +229,14 @@ def invert_cmd(image, preset_name, out, steps, restarts, seed, quiet):
               help="Preset to study (default gray; the sweep trains gray and color recipes).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder for figures and numbers [default: outputs/studies/NAME].")
-@click.option("--minutes", type=click.FloatRange(0, min_open=True),
+@click.option("--minutes", type=Finite(0, min_open=True),
               help="sweep: training budget of the whole study, split evenly over its runs "
                    "[default: 10].")
 @click.option("--repeats", type=click.IntRange(1, 100),
               help="Independent repeats: probe runs [5], random-weight draws for reconstruct "
                    "[5] and invert [3], training seeds per size for sweep [1].")
 @click.option("--quick", is_flag=True, help="Tiny settings: a smoke run in seconds.")
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
 def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
     """Run one of the source's experiments: sweep, reconstruct, probe or invert.
@@ -270,9 +285,10 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
 @click.option("--labels", is_flag=True, help="Print seed numbers under sheet glyphs.")
 @click.option("--size", default="a3", show_default=True,
               help="Poster size: a0-a5, letter, tabloid, WxHpx, WxHin, WxHmm, WxHcm.")
-@click.option("--dpi", type=click.FloatRange(1, 10000), default=300, show_default=True)
+@click.option("--dpi", type=Finite(1, 10000), default=300, show_default=True,
+              help="Poster print resolution: pixels per inch.")
 @click.option("--landscape", is_flag=True, help="Poster in landscape orientation.")
-@click.option("--margin", type=click.FloatRange(0), help="Poster margin in inches.")
+@click.option("--margin", type=Finite(0), help="Poster margin in inches.")
 @click.option("--layout", type=click.Choice(["grid", "hero"]),
               help="Poster layout (default: hero with {seed} in the name, else grid).")
 @click.option("--per-page", type=click.IntRange(1), default=24, show_default=True,
@@ -280,10 +296,13 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
 @click.option("--force", is_flag=True, help="Batch posters: redo files that are already done.")
 @click.option("--video-grid", default="1x1", show_default=True,
               help="Video cells ROWSxCOLS; each cell morphs along its own path.")
-@click.option("--seconds", type=click.FloatRange(0, min_open=True), help="Video length.")
+@click.option("--seconds", type=Finite(0, min_open=True), help="Video length.")
 @click.option("--frames-per-key", type=click.IntRange(1), help="Video frames per keyframe.")
-@click.option("--fps", type=click.IntRange(1, 240))
-@click.option("--interp", type=click.Choice(["lerp", "slerp", "cubic"]))
+@click.option("--fps", type=click.IntRange(1, 240), help="Video frames per second "
+              "(default: the preset's).")
+@click.option("--interp", type=click.Choice(["lerp", "slerp", "cubic"]),
+              help="Path between keyframes: straight (lerp), on the sphere (slerp) or a smooth "
+                   "periodic curve (cubic). Default: the preset's.")
 @click.option("--video-px", type=click.IntRange(8, 4096), help="Video cell size in pixels.")
 @click.option("--crf", type=click.IntRange(0, 63), default=30, show_default=True,
               help="Video quality: lower is better and larger.")
@@ -299,6 +318,7 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette,
     """Render glyph sheets, print posters and looping videos from a trained preset."""
     from .presets import safe_file_name
     from .render.api import Render
+    _refuse_ignored_options(click.get_current_context(), sheet=sheet, poster=poster, video=video)
     job = Render.load(preset_name, seeds=seeds, message_files=message_files, palette=palette,
                       fg=fg, bg=bg, style=style)
     if not (sheet or poster or video):
@@ -319,6 +339,38 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette,
                          fps=fps, interp=interp, px=video_px, gap=gap, crf=crf, speed=speed,
                          quiet=quiet)
         _done(path, quiet)
+
+
+# Which output each render option shapes: given without that output, it would be ignored.
+_OPTION_OUTPUTS = {
+    "glyph_px": ("sheet",), "labels": ("sheet",), "gap": ("sheet", "video"),
+    "grid": ("sheet", "poster"), "size": ("poster",), "dpi": ("poster",),
+    "landscape": ("poster",), "margin": ("poster",), "layout": ("poster",),
+    "per_page": ("poster",), "force": ("poster",), "video_grid": ("video",),
+    "seconds": ("video",), "frames_per_key": ("video",), "fps": ("video",), "interp": ("video",),
+    "video_px": ("video",), "crf": ("video",), "speed": ("video",),
+}
+
+
+def _refuse_ignored_options(ctx, **outputs):
+    """An option given for an output this command does not write is an error, not a no-op."""
+    from click.core import ParameterSource
+    wanted = {name for name, value in outputs.items() if value} or {"sheet"}
+    for name, applies_to in _OPTION_OUTPUTS.items():
+        if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE and \
+                not wanted & set(applies_to):
+            flag = "--" + name.replace("_", "-")
+            needs = " or ".join(f"--{o}" for o in applies_to)
+            raise GlyphartError(f"{flag} applies to {needs}, which this command does not "
+                                f"write; add {needs} FILE or drop {flag}")
+    poster = outputs.get("poster") or ""
+    for name, fields in (("per_page", ("{page",)), ("force", ("{seed", "{page"))):
+        if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE and \
+                not any(f in poster for f in fields):
+            flag = "--" + name.replace("_", "-")
+            named = " or ".join(f + "}" for f in fields)
+            raise GlyphartError(f"{flag} applies to batch posters named with {named}; "
+                                f"put it in the --poster name or drop {flag}")
 
 
 def _done(path, quiet):

@@ -13,15 +13,32 @@ from .errors import GlyphartError
 from .progress import Progress
 
 
+MAX_TARGET_PIXELS = 50_000_000
+
+
 def load_target(path: str | Path, channels: int, size: int) -> torch.Tensor:
     """An image file as a (1, channels, size, size) tensor in [0, 1]."""
+    import warnings
     from PIL import Image, UnidentifiedImageError
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            # Pillow warns past MAX_IMAGE_PIXELS and refuses past twice that: both are refused
+            # here, before any decoding (a decompression bomb never fills memory).
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
+            if im.width * im.height > MAX_TARGET_PIXELS:
+                raise GlyphartError(f"image {path} is {im.width}x{im.height} px; give one of at "
+                                    f"most {MAX_TARGET_PIXELS // 1_000_000} megapixels (it is "
+                                    f"shrunk to {size} px anyway)")
             im = im.convert("L" if channels == 1 else "RGB").resize((size, size),
                                                                     Image.Resampling.LANCZOS)
             array = np.asarray(im, dtype=np.float32) / 255.0
-    except (OSError, UnidentifiedImageError) as e:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise GlyphartError(f"image {path} is too large to be an image to invert (a "
+                            "decompression bomb?); give one of at most "
+                            f"{MAX_TARGET_PIXELS // 1_000_000} megapixels") from None
+    except (OSError, UnidentifiedImageError, ValueError) as e:
         raise GlyphartError(f"cannot read image {path}: {e}") from None
     if array.ndim == 2:
         array = array[None]
@@ -63,12 +80,12 @@ def invert_image(preset, image: str | Path, out: str | Path, steps: int = 300,
                  restarts: int = 8, seed: int = 0, quiet: bool = False) -> tuple[Path, float]:
     from .atomic import atomic_path
     m = preset.spec.model
+    if Path(out).suffix != ".npy":
+        raise GlyphartError(f"--out {out}: message files end in .npy")
     target = load_target(image, m.channels, m.size)
     z, mse = invert(preset.generator, target, steps=steps, restarts=restarts, seed=seed,
                     quiet=quiet)
     out = Path(out)
-    if out.suffix != ".npy":
-        raise GlyphartError(f"--out {out}: message files end in .npy")
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as f:
             np.save(f, z.numpy().astype(np.float32))

@@ -17,6 +17,9 @@ _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 MAX_SEEDS = 1_000_000
 
 
+MAX_SEED = 2**63 - 1  # what torch.Generator.manual_seed takes
+
+
 def parse_seeds(text: str) -> list[int]:
     """'0-15,42,100-103' -> [0, ..., 15, 42, 100, ..., 103] (order kept, duplicates kept)."""
     seeds: list[int] = []
@@ -30,6 +33,9 @@ def parse_seeds(text: str) -> list[int]:
         hi = int(match.group(2)) if match.group(2) is not None else lo
         if hi < lo:
             raise GlyphartError(f"bad seed list {text!r}: range {lo}-{hi} runs backwards")
+        if hi > MAX_SEED:
+            raise GlyphartError(f"bad seed list {text!r}: seed {hi} is too large (seeds go "
+                                f"from 0 to {MAX_SEED})")
         if len(seeds) + hi - lo + 1 > MAX_SEEDS:
             raise GlyphartError(f"bad seed list {text!r}: more than {MAX_SEEDS} seeds")
         seeds.extend(range(lo, hi + 1))

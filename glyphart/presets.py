@@ -269,6 +269,18 @@ def read_tensors(path: Path, what: str, remedy: str) -> tuple[dict, dict]:
                             f"({str(e).splitlines()[0]}); {remedy}") from None
 
 
+def check_tensor_values(loaded: dict, own: dict, what: str, remedy: str) -> None:
+    """Refuse tensors whose kind differs from the module's (integer or bool where floats
+    belong) or that hold NaN or infinity: they would load, then draw nonsense."""
+    import torch
+    for key, value in loaded.items():
+        if own[key].is_floating_point() != value.is_floating_point() or value.dtype == torch.bool:
+            raise GlyphartError(f"{what}: {key} holds {value.dtype} values where "
+                                f"{own[key].dtype} belongs; {remedy}")
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise GlyphartError(f"{what}: {key} holds NaN or infinite values; {remedy}")
+
+
 def load_weights(path: Path, spec: Spec, generator, decoder, name: str = "") -> dict:
     """Load weights into the modules; refuse missing, damaged or mismatched files clearly."""
     name = name or spec.name
@@ -289,6 +301,8 @@ def load_weights(path: Path, spec: Spec, generator, decoder, name: str = "") -> 
         if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
             raise GlyphartError(f"preset {name!r}: weights {path.name} do not fit the "
                                 f"{prefix} of this spec; {_retrain_hint(name)}")
+        check_tensor_values(part, own, f"preset {name!r}: weights {path.name}",
+                            _retrain_hint(name))
         module.load_state_dict({k: v.to(own[k].dtype) for k, v in part.items()})
     return metadata
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,6 +308,8 @@ def _check_value(where: str, f: dataclasses.Field, default, value):
         raise bad
     items = value if isinstance(value, list) else [value]
     for v in items:
+        if isinstance(v, float) and not math.isfinite(v):
+            raise bad
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             if (m.get("lo") is not None and v < m["lo"]) or (m.get("hi") is not None and v > m["hi"]):
                 raise bad
@@ -366,6 +369,10 @@ def _check_consistency(spec: Spec, source: str):
         if table is not None and table.scale[0] > table.scale[1]:
             raise GlyphartError(f"{source}: [channel.{name}] scale must be [low, high] "
                                 "with low <= high")
+    if m.kernel % 2 == 0:
+        raise GlyphartError(f"{source}: [model] kernel {m.kernel} is even, which the "
+                            f"{m.generator} generator's convolutions cannot centre (each would "
+                            "grow the image by a pixel); use kernel = 3 or 5")
     if spec.channel.color_jitter is not None and m.channels != 3:
         raise GlyphartError(f"{source}: [channel.color_jitter] needs [model] channels = 3; "
                             "remove the table for a gray preset")

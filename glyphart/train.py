@@ -26,7 +26,8 @@ from .latent import messages
 from .metrics import bits_from_correlation, evaluate
 from .models import build_models
 from .lock import exclusive_lock
-from .presets import Preset, PresetFiles, read_tensors, refuse_builtin, save_weights
+from .presets import (Preset, PresetFiles, check_tensor_values, read_tensors, refuse_builtin,
+                      save_weights)
 from .progress import Progress
 from .spec import Spec, dump_spec
 
@@ -69,17 +70,31 @@ def _load_checkpoint(path: Path, spec: Spec, gen, dec, opt) -> dict:
     if meta.get("format") != CHECKPOINT_FORMAT or meta.get("model_hash") != spec.model_hash:
         raise GlyphartError(f"checkpoint {path} belongs to a different [model] table; "
                             "delete it and train without --resume")
-    gen.load_state_dict({k[10:]: v for k, v in tensors.items() if k.startswith("generator.")})
-    dec.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("decoder.")})
-    state = opt.state_dict()
-    for name, value in tensors.items():
-        if name.startswith("optim."):
-            _, i, key = name.split(".", 2)
-            state["state"].setdefault(int(i), {})[key] = value
-    opt.load_state_dict(state)
-    torch.set_rng_state(tensors["rng.cpu"])
-    return {"step": int(meta["step"]), "elapsed": float(meta["elapsed"]),
-            "cpu": float(meta["cpu"]), "loss0": float(meta["loss0"])}
+    damaged = GlyphartError(f"checkpoint {path} is damaged or incomplete; delete it and "
+                            "train without --resume")
+    try:
+        for prefix, module in (("generator.", gen), ("decoder.", dec)):
+            part = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            own = module.state_dict()
+            if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
+                raise damaged
+            check_tensor_values(part, own, f"checkpoint {path}",
+                                "delete it and train without --resume")
+            module.load_state_dict(part)
+        state = opt.state_dict()
+        for name, value in tensors.items():
+            if name.startswith("optim."):
+                _, i, key = name.split(".", 2)
+                state["state"].setdefault(int(i), {})[key] = value
+        opt.load_state_dict(state)
+        torch.set_rng_state(tensors["rng.cpu"])
+        numbers = {"step": int(meta["step"]), "elapsed": float(meta["elapsed"]),
+                   "cpu": float(meta["cpu"]), "loss0": float(meta["loss0"])}
+    except (KeyError, ValueError, RuntimeError, TypeError):
+        raise damaged from None
+    if numbers["step"] < 0 or not all(math.isfinite(numbers[k]) for k in ("elapsed", "cpu")):
+        raise damaged
+    return numbers
 
 
 # ---------------------------------------------------------------------------------------------

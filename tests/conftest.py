@@ -80,3 +80,15 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> N
     assert "Traceback" not in proc.stderr
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
+
+
+def assert_usage_or_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    """A click usage error (its usual Usage/Try/Error form) or glyphart's one line: exit 2,
+    no traceback, the error line naming what is wrong."""
+    if not proc.stderr.startswith("Usage:"):
+        return assert_one_line_error(proc, *needles)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    (error,) = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    for needle in needles:
+        assert needle in error, (needle, error)

@@ -22,18 +22,35 @@ from .sheet import Look, parse_grid, render_sheet
 from .video import DEFAULT_SPEED
 
 
+MAX_MESSAGE_VALUE = 100.0  # a standard normal number never comes near it
+
+
 def load_message_file(path: str | Path, size: int) -> torch.Tensor:
-    """A .npy file of one message (N,) or several (K, N) -> (K, N) float tensor."""
+    """A .npy file of one message (N,) or several (K, N) of finite real numbers -> (K, N)."""
     path = Path(path)
+    if path.suffix.lower() != ".npy":
+        raise GlyphartError(f"message file {path}: give a .npy file (from `glyphart invert` or "
+                            "numpy.save)")
     try:
         array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError) as e:
         raise GlyphartError(f"cannot read message file {path}: {e}") from None
+    if not isinstance(array, np.ndarray):
+        raise GlyphartError(f"message file {path} is not a single array; save one with "
+                            "numpy.save")
     if array.ndim == 1:
         array = array[None]
-    if array.ndim != 2 or array.shape[1] != size or not np.issubdtype(array.dtype, np.number):
+    kind = array.dtype.kind
+    if kind not in "fiu":
+        raise GlyphartError(f"message file {path} holds {array.dtype} values; messages are "
+                            "real numbers (float32)")
+    if array.ndim != 2 or array.shape[1] != size or array.shape[0] == 0:
         raise GlyphartError(f"message file {path} holds shape {array.shape}; this preset "
                             f"needs messages of {size} numbers")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all() or np.abs(array).max() > MAX_MESSAGE_VALUE:
+        raise GlyphartError(f"message file {path} holds NaN, infinite or huge values (beyond "
+                            f"±{MAX_MESSAGE_VALUE:g}); messages are standard normal numbers")
     return torch.from_numpy(array.astype(np.float32))
 
 
@@ -74,9 +91,14 @@ class Render:
     # -- outputs ------------------------------------------------------------------------------
 
     def sheet(self, path, grid=None, glyph_px=None, gap=None, labels=False) -> Path:
+        if Path(path).suffix.lower() != ".png":
+            raise GlyphartError(f"--sheet {path}: sheets are written as PNG; end the name in .png")
+        if labels and self.extra is not None:
+            raise GlyphartError("--labels prints seed numbers, which --message glyphs do not "
+                                "have; drop --labels or --message")
         seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
         return render_sheet(self.preset, seeds, path, grid=grid, glyph_px=glyph_px, gap=gap,
-                            labels=labels and self.extra is None, look=self.look, z=z,
+                            labels=labels, look=self.look, z=z,
                             extra=self._extra_params())
 
     def posters(self, template, size="a3", dpi=300.0, landscape=False, margin=None,
@@ -133,16 +155,29 @@ class Render:
 
 
 def _template_fields(template: str) -> set[str]:
+    """The fields of a poster name; it must format with plain {preset}, {seed} and {page}."""
     try:
-        found = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        parsed = list(string.Formatter().parse(template))
     except ValueError as e:
         raise GlyphartError(f"bad poster name {template!r}: {e}") from None
+    found = {f for _, f, _, _ in parsed if f is not None}
     unknown = found - {"preset", "seed", "page"}
     if unknown:
         raise GlyphartError(f"bad poster name {template!r}: unknown field "
                             f"{{{sorted(unknown)[0]}}}; use {{preset}}, {{seed}} or {{page}}")
     if {"seed", "page"} <= found:
         raise GlyphartError("use {seed} or {page} in a poster name, not both")
+    try:
+        names = {template.format(preset="p", seed=s, page=s + 1) for s in (0, 1, 10)}
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        raise GlyphartError(f"bad poster name {template!r}: {e}; write fields plainly, e.g. "
+                            "{seed} or {seed:04d}") from None
+    if found & {"seed", "page"} and len(names) < 3:
+        raise GlyphartError(f"bad poster name {template!r}: different seeds or pages would "
+                            "share one file name")
+    if Path(template.format(preset="p", seed=0, page=1)).suffix.lower() != ".png":
+        raise GlyphartError(f"bad poster name {template!r}: posters are written as PNG; end "
+                            "the name in .png")
     return found
 
 

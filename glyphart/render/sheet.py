@@ -33,6 +33,9 @@ class Look:
     @classmethod
     def from_preset(cls, preset, **overrides) -> "Look":
         r = preset.spec.render
+        if overrides.get("fg") and preset.spec.model.channels == 3:
+            raise GlyphartError(f"--fg colours gray presets only; {preset.name!r} is a colour "
+                                "preset that draws its own colours (--bg sets its background)")
         look = cls(palette=r.palette, fg=r.fg, bg=r.bg, style=r.scale)
         for key, value in overrides.items():
             if value is not None:
