@@ -126,7 +126,8 @@ def test_a_planted_symlink_at_a_temporary_name_is_never_followed(trained_tiny, t
 @pytest.mark.parametrize("kind", ["device", "fifo"])
 def test_a_destination_that_is_not_a_regular_file_is_refused(trained_tiny, tmp_path, kind):
     if kind == "device":
-        target = Path("/dev/null")
+        target = tmp_path / "null.png"  # a name that says PNG, for a device
+        target.symlink_to("/dev/null")
     else:
         target = tmp_path / "pipe.png"
         os.mkfifo(target)
@@ -134,6 +135,7 @@ def test_a_destination_that_is_not_a_regular_file_is_refused(trained_tiny, tmp_p
     assert_one_line_error(proc, "not a regular file")
     mode = target.stat().st_mode
     assert stat.S_ISCHR(mode) if kind == "device" else stat.S_ISFIFO(mode)
+    assert Path("/dev/null").exists() and stat.S_ISCHR(Path("/dev/null").stat().st_mode)
 
 
 def test_leftovers_of_a_killed_render_are_removed_by_the_next_one(trained_tiny, tmp_path):
