@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .spec import ModelSpec
+from .strokes import Strokes, stroke_field
 
 
 def _activation(name: str) -> nn.Module:
@@ -183,8 +184,75 @@ class Decoder(nn.Module):
         return self.read(self.pool(x))
 
 
-def build_models(spec: ModelSpec) -> tuple[Generator, Decoder]:
-    return Generator(spec), Decoder(spec)
+HEAD_GAIN = 1.5
+
+
+class StrokeGenerator(nn.Module):
+    """Message -> K brush strokes (an MLP) -> their image (strokes.py), at any size.
+
+    Control points pass through a sigmoid into the inset square, so every stroke stays inside
+    its glyph; half-widths pass through a sigmoid into the [model] width range, and the two end
+    joints of each stroke are narrowed by `taper`, like a brush lifted at both ends."""
+
+    draws_any_size = True
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        self.spec = spec
+        k, s = spec.strokes, spec.segments
+        self.points_per_stroke = 3 * s + 1
+        layers: list[nn.Module] = []
+        w_in = spec.message_size
+        for w in spec.widths:
+            layers += [nn.Linear(w_in, w), _activation(spec.activation)]
+            w_in = w
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(w_in, k * (2 * self.points_per_stroke + s + 1))
+        # Start with glyphs that already differ and spread over the square: the message moves
+        # every control point by about a sigmoid's width (weights), and each stroke starts at
+        # its own random place (bias); with torch's default init they would all sit at the centre.
+        with torch.no_grad():
+            for layer in self.body:
+                if isinstance(layer, nn.Linear):
+                    nn.init.kaiming_normal_(layer.weight, a=0.2, nonlinearity="leaky_relu")
+                    nn.init.zeros_(layer.bias)
+            nn.init.normal_(self.head.weight, 0, HEAD_GAIN / w_in ** 0.5)
+            nn.init.normal_(self.head.bias, 0, 0.5)
+        taper = torch.ones(s + 1)
+        taper[0] = taper[-1] = spec.taper
+        self.register_buffer("taper", taper, persistent=False)
+
+    def strokes(self, z: torch.Tensor) -> Strokes:
+        """The strokes of messages z, in the glyph's unit square (x right, y down)."""
+        spec, k = self.spec, self.spec.strokes
+        raw = self.head(self.body(z)).float().view(len(z), k, -1)
+        n = 2 * self.points_per_stroke
+        points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
+        low, high = spec.width
+        radii = 0.5 * (low + (high - low) * torch.sigmoid(raw[..., n:])) * self.taper
+        return Strokes(points.view(len(z), k, self.points_per_stroke, 2), radii)
+
+    def logits(self, z: torch.Tensor, size: int | None = None,
+               rows: tuple[int, int] | None = None) -> torch.Tensor:
+        """Logit field (B, 1, H, size): at the native size with the training edge softness;
+        at any other size anti-aliased to about one output pixel (rows: a band of them)."""
+        native = size is None
+        size = size or self.spec.size
+        # The soft union's temperature is a property of the shape (glyph units), so overlaps
+        # look the same at every size; the edge width follows the output pixel.
+        union = 0.5 / self.spec.size
+        edge = (self.spec.softness if native else 0.3) / size
+        # Past 6 edge widths the sigmoid is flat (ink and gradient 0.25 %): plain paper.
+        return stroke_field(self.strokes(z), size, union, 6 * edge + 2 * union, rows) / edge
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1], shape (B, 1, size, size)."""
+        return torch.sigmoid(self.logits(z))
+
+
+def build_models(spec: ModelSpec) -> tuple[nn.Module, Decoder]:
+    generator = StrokeGenerator(spec) if spec.generator == "strokes" else Generator(spec)
+    return generator, Decoder(spec)
 
 
 def flops_per_image(module: nn.Module, example: torch.Tensor) -> int:

@@ -190,6 +190,19 @@ class Preset:
         from .channel import build_channel
         return build_channel(self.spec.channel, self.spec.model.size).to(self.device)
 
+    def strokes(self, messages):
+        """The strokes of a strokes preset's glyphs: control points (B, K, 3S+1, 2) and
+        half-widths at the joints (B, K, S+1), in the glyph's unit square (x right, y down).
+        `messages` is a (B, N) tensor, or seeds (a list or a string such as "0-7")."""
+        import torch
+        from .latent import messages as seeded
+        if self.spec.model.generator != "strokes":
+            raise GlyphartError(f"preset {self.name!r} draws raster glyphs; only strokes "
+                                "presets have strokes (see its outlines instead)")
+        z = messages if isinstance(messages, torch.Tensor) else seeded(self, messages)
+        with torch.no_grad():
+            return self.generator.strokes(z.to(self.device))
+
     def send(self, z):
         """generator -> own channel -> decoder, as in training."""
         return self.decoder(self.channel(self.generator(z)))

@@ -35,8 +35,9 @@ class ModelSpec:
     message_size: int = _f(64, lo=1, hi=4096, doc="numbers in a message")
     channels: int = _f(1, choices=[1, 3], doc="1 = grayscale, 3 = color")
     size: int = _f(64, lo=8, hi=1024, doc="native image size in pixels")
-    generator: str = _f("resize", choices=["resize", "convtranspose"],
-                        doc="resize = upsample + conv (no checkerboard); convtranspose = source's")
+    generator: str = _f("resize", choices=["resize", "convtranspose", "strokes"],
+                        doc="resize = upsample + conv (no checkerboard); convtranspose = source's; "
+                            "strokes = a few brush strokes, drawn exactly at any size")
     widths: list = _f([256, 128, 64, 32, 16], length=(1, 10), lo=1, hi=2048,
                       doc="generator channels per resolution, coarse to fine (each doubles)")
     decoder_widths: list = _f([16, 32, 64, 128, 256], length=(1, 10), lo=1, hi=2048,
@@ -59,6 +60,22 @@ class ModelSpec:
     edge_margin: float = _f(0.0, lo=0.0, hi=0.25,
                             doc="fraction of the size along each edge that fades to the "
                                 "background, so glyphs never draw frames or corner marks")
+
+    strokes: int = _f(4, lo=1, hi=16, doc="strokes generator: brush strokes per glyph")
+    segments: int = _f(2, lo=1, hi=8, doc="strokes generator: cubic Bezier segments per stroke "
+                                          "(more bend more)")
+    width: list = _f([0.05, 0.14], length=2, lo=0.005, hi=0.5,
+                     doc="strokes generator: [thinnest, thickest] stroke width, as a fraction "
+                         "of the glyph's side")
+    taper: float = _f(0.35, lo=0.0, hi=1.0,
+                      doc="strokes generator: width at a stroke's two ends relative to its "
+                          "joints (1 = blunt, 0 = a brush lifted to a point)")
+    softness: float = _f(0.7, lo=0.05, hi=4.0,
+                         doc="strokes generator: edge softness at native size in pixels, in "
+                             "training (renders are always anti-aliased to one output pixel)")
+    inset: float = _f(0.12, lo=0.0, hi=0.4,
+                      doc="strokes generator: control points stay this fraction of the side "
+                          "away from the glyph's edges")
 
     @property
     def start_size(self) -> int:
@@ -225,7 +242,9 @@ class Spec:
 
 # Keys added to [model] after weights were first shipped: hashed only when set, so older
 # weights stay valid.
-_HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0}
+_HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0,
+                    "strokes": 4, "segments": 2, "width": [0.05, 0.14], "taper": 0.35,
+                    "softness": 0.7, "inset": 0.12}
 
 
 def hash_model(model: ModelSpec) -> str:
@@ -348,7 +367,17 @@ def spec_from_dict(data: dict, source: str = "<preset>") -> Spec:
 def _check_consistency(spec: Spec, source: str):
     m = spec.model
     stages = len(m.widths) - 1
-    if m.size % 2 ** stages or m.start_size < 2:
+    if m.generator == "strokes":
+        if m.width[0] > m.width[1]:
+            raise GlyphartError(f"{source}: [model] width {m.width} must be [thinnest, "
+                                "thickest] with thinnest <= thickest")
+        if m.channels != 1:
+            raise GlyphartError(f"{source}: [model] a strokes generator draws one ink "
+                                "(channels = 1)")
+        if m.draft:
+            raise GlyphartError(f"{source}: [model] draft is for raster generators; a strokes "
+                                "generator draws at every size already (remove draft)")
+    elif m.size % 2 ** stages or m.start_size < 2:
         raise GlyphartError(
             f"{source}: [model] size {m.size} must be divisible by 2^(len(widths)-1) = "
             f"{2 ** stages} with at least 2 px left (use fewer widths or another size)")

@@ -8,9 +8,9 @@ distance: positive inside), and joins strokes with a soft maximum. The result is
 glyph units; divided by an edge width it is a logit field like the raster generator's, so
 training, the channel and the look measures treat both kinds alike.
 
-Training (gradients on) evaluates every pixel against every segment, which batches well.
-Rendering (no gradients) works tile by tile and only with the segments whose bounding box,
-grown by their radius, reaches the tile: an A0 hero glyph costs what its ink costs.
+Cost goes only where a stroke can reach: each polyline segment, grown by its radius and a
+margin, is paired with the tiles of the image it touches, and only those pixels are computed.
+Training and an A0 hero glyph alike cost what their ink costs, not what their area costs.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-OUTSIDE = -1.0  # field value (glyph units) of a pixel no stroke reaches: far outside any ink
-TILE = 64  # rendering tile side in pixels
+OUTSIDE = -2.0  # field of a pixel no stroke reaches (glyph units; every real one is > -1.5)
 
 
 @dataclass
@@ -42,11 +41,11 @@ class Strokes:
 
 
 def samples_per_segment(strokes: Strokes, size: int) -> int:
-    """Polyline samples per cubic segment so the chord error stays under ~1/4 pixel: it grows
-    with the square root of the curve's length in pixels."""
-    p = strokes.points.detach()
-    control = (p[:, :, 1:] - p[:, :, :-1]).norm(dim=-1).amax().item() * 3 * size
-    return int(min(256, max(4, math.ceil(1.2 * math.sqrt(max(control, 1.0))))))
+    """Polyline samples per cubic segment, so the chord error stays near a quarter pixel: it
+    grows with the square root of the longest segment's control polygon in pixels."""
+    legs = (strokes.points[:, :, 1:] - strokes.points[:, :, :-1]).detach().norm(dim=-1)
+    polygon = legs[:, :, :3 * strokes.segments].unflatten(2, (strokes.segments, 3)).sum(-1)
+    return int(min(256, max(3, math.ceil(0.75 * math.sqrt(float(polygon.max()) * size)))))
 
 
 def centre_lines(strokes: Strokes, n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,117 +71,146 @@ def _segment_controls(points: torch.Tensor, s: int) -> torch.Tensor:
     return points[:, :, index]
 
 
-def _capsule_field(px: torch.Tensor, a: torch.Tensor, b: torch.Tensor, ra: torch.Tensor,
-                   rb: torch.Tensor) -> torch.Tensor:
-    """Radius minus distance from pixels px (P, 2) to tapered segments a->b (..., L, 2):
-    (..., P, L), positive inside the stroke. The dot products are matrix products, so the
-    per-element work is a handful of fused-size operations."""
-    ab = b - a
-    length2 = (ab * ab).sum(-1).clamp_min(1e-12).unsqueeze(-2)  # (..., 1, L)
-    a_ab = (a * ab).sum(-1).unsqueeze(-2)
-    a_a = (a * a).sum(-1).unsqueeze(-2)
-    dot = px @ ab.transpose(-1, -2) - a_ab  # (p - a) . ab
-    ap2 = (px * px).sum(-1, keepdim=True) - 2 * (px @ a.transpose(-1, -2)) + a_a  # |p - a|^2
-    t = (dot / length2).clamp(0, 1)
-    distance2 = ap2 - t * (2 * dot - t * length2)
-    return torch.addcmul(ra.unsqueeze(-2), t, (rb - ra).unsqueeze(-2)) - \
-        distance2.clamp_min(1e-12).sqrt()
-
-
-class _NearestSegment(torch.autograd.Function):
-    """Per stroke, the best (max) capsule field over its segments: (B, K, P).
-
-    The forward pass runs in pixel chunks without keeping intermediates and remembers only
-    which segment won each pixel; the backward pass recomputes that one segment's field with
-    autograd. Same gradients as autograd through the max, a fraction of the memory and time."""
-
-    CHUNK = 512
-
-    @staticmethod
-    def forward(ctx, px, a, b, ra, rb):
-        best, index = [], []
-        for start in range(0, px.shape[0], _NearestSegment.CHUNK):
-            f = _capsule_field(px[start:start + _NearestSegment.CHUNK], a, b, ra, rb)
-            value, which = f.max(-1)
-            best.append(value)
-            index.append(which)
-        index = torch.cat(index, -1)
-        ctx.save_for_backward(px, a, b, ra, rb, index)
-        return torch.cat(best, -1)
-
-    @staticmethod
-    def backward(ctx, grad):
-        px, a, b, ra, rb, index = ctx.saved_tensors
-        with torch.enable_grad():
-            leaves = [x.detach().requires_grad_() for x in (a, b, ra, rb)]
-            ga, gb = (torch.gather(x, -2, index.unsqueeze(-1).expand(*index.shape, 2))
-                      for x in leaves[:2])
-            gra, grb = (torch.gather(x, -1, index) for x in leaves[2:])
-            ab = gb - ga
-            t = (((px - ga) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
-            closest = px - ga - t.unsqueeze(-1) * ab
-            f = gra + t * (grb - gra) - (closest * closest).sum(-1).clamp_min(1e-12).sqrt()
-            grads = torch.autograd.grad(f, leaves, grad)
-        return (None, *grads)
-
-
 def _pixel_centres(ys: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
     return torch.stack(torch.broadcast_tensors(xs[None, :], ys[:, None]), -1).reshape(-1, 2)
 
 
-def stroke_field(strokes: Strokes, size: int, union: float, rows: tuple[int, int] | None = None
-                 ) -> torch.Tensor:
-    """The glyphs' field (B, 1, H, size) in glyph units: > 0 inside ink. `union` is the soft
-    maximum's temperature (glyph units); `rows` = (first, end) renders a band of rows."""
+def stroke_field(strokes: Strokes, size: int, union: float, reach: float,
+                 rows: tuple[int, int] | None = None) -> torch.Tensor:
+    """The glyphs' field (B, 1, H, size) in glyph units: > 0 inside ink.
+
+    `union` is the soft maximum's temperature and `reach` how far outside a stroke its field
+    still matters (glyph units: beyond it the pixel is plain paper, OUTSIDE); `rows` = (first,
+    end) renders a band of rows."""
     row0, row1 = rows or (0, size)
     n = samples_per_segment(strokes, size)
     pts, rad = centre_lines(strokes, n)
-    device, dtype = pts.device, pts.dtype
-    ys = (torch.arange(row0, row1, device=device, dtype=dtype) + 0.5) / size
-    xs = (torch.arange(size, device=device, dtype=dtype) + 0.5) / size
-    if torch.is_grad_enabled():
-        field = _dense(pts, rad, _pixel_centres(ys, xs), union)
-    else:
-        field = torch.stack([_tiled(pts[i], rad[i], ys, xs, union) for i in range(len(pts))])
-    return field.view(len(pts), 1, row1 - row0, size)
+    b, k = pts.shape[:2]
+    per_stroke = _NearestSegment.apply(pts[:, :, :-1], pts[:, :, 1:], rad[:, :, :-1],
+                                       rad[:, :, 1:], size, row0, row1, reach)
+    return _union(per_stroke, union).view(b, 1, row1 - row0, size)
 
 
 def _union(per_stroke: torch.Tensor, union: float) -> torch.Tensor:
-    """Soft maximum over the last dimension (strokes): overlaps join without a seam, and every
-    stroke near a pixel gets a share of its gradient."""
-    return union * torch.logsumexp(per_stroke / union, -1)
+    """Soft maximum over strokes (dimension 1): overlaps join without a seam, and every stroke
+    near a pixel gets a share of its gradient."""
+    return union * torch.logsumexp(per_stroke / union, 1)
 
 
-def _dense(pts, rad, pixels, union) -> torch.Tensor:
-    """Every pixel against every segment: (B, P). For training at native size."""
-    f = _NearestSegment.apply(pixels, pts[:, :, :-1], pts[:, :, 1:], rad[:, :, :-1],
-                              rad[:, :, 1:])  # (B, K, P)
-    return _union(f.transpose(1, 2), union)
+class _Pairs:
+    """The (segment, tile) pairs where a segment, grown by its radius and `reach`, touches a
+    tile of the band [row0, row1) x [0, size): only there is its field worth computing."""
+
+    def __init__(self, a, b, ra, rb, size, row0, row1, reach):
+        self.size, self.row0 = size, row0
+        self.tile = tile = max(4, min(32, size // 16))
+        self.tiles_y, self.tiles_x = -(-(row1 - row0) // tile), -(-size // tile)
+        grow = (torch.maximum(ra, rb) + reach).unsqueeze(-1)
+        low = ((torch.minimum(a, b) - grow) * size - 0.5).ceil()
+        high = ((torch.maximum(a, b) + grow) * size - 0.5).floor()
+        low[:, 1] -= row0
+        high[:, 1] -= row0
+        limit = torch.tensor([size - 1, row1 - row0 - 1], dtype=low.dtype, device=low.device)
+        empty = (high < 0).any(-1) | (low > limit).any(-1)
+        low = torch.minimum(low.clamp_min(0), limit).long() // tile
+        high = torch.minimum(high.clamp_min(0), limit).long() // tile
+        span = (high - low + 1).masked_fill(empty.unsqueeze(-1), 0)
+        m = int(span.max()) if span.numel() else 0
+        offsets = torch.arange(max(m, 1), device=a.device)
+        ok = (offsets[None, :, None] < span[:, None, None, 0]) & \
+             (offsets[None, None, :] < span[:, None, None, 1])  # (N, ox, oy)
+        seg, ox, oy = ok.nonzero(as_tuple=True)
+        self.segment = seg
+        self.tile_x, self.tile_y = low[seg, 0] + ox, low[seg, 1] + oy
+        d = torch.arange(tile, device=a.device)
+        self.dy, self.dx = (t.reshape(-1) for t in torch.meshgrid(d, d, indexing="ij"))
+
+    def __len__(self) -> int:
+        return len(self.segment)
+
+    def pixels(self, chunk: slice):
+        """(pairs, tile*tile) flat indices into the padded band, and the pixel centres' x and
+        y (each (pairs, tile*tile))."""
+        y = self.tile_y[chunk, None] * self.tile + self.dy
+        x = self.tile_x[chunk, None] * self.tile + self.dx
+        flat = y * (self.tiles_x * self.tile) + x
+        return flat, (x + 0.5) / self.size, (y + self.row0 + 0.5) / self.size
 
 
-def _tiled(pts, rad, ys, xs, union) -> torch.Tensor:
-    """One glyph, tile by tile, with only the segments that reach each tile: (P,)."""
-    k = pts.shape[0]
-    a, b = pts[:, :-1].reshape(-1, 2), pts[:, 1:].reshape(-1, 2)
-    ra, rb = rad[:, :-1].reshape(-1), rad[:, 1:].reshape(-1)
-    stroke = torch.arange(k, device=pts.device).repeat_interleave(pts.shape[1] - 1)
-    reach = torch.maximum(ra, rb) + 4 * union + 2 / len(xs)
-    low = torch.minimum(a, b) - reach[:, None]
-    high = torch.maximum(a, b) + reach[:, None]
-    out = torch.full((len(ys), len(xs)), OUTSIDE, dtype=pts.dtype, device=pts.device)
-    far = torch.full((k,), OUTSIDE, dtype=pts.dtype, device=pts.device)
-    for y0 in range(0, len(ys), TILE):
-        ty = ys[y0:y0 + TILE]
-        in_rows = (low[:, 1] <= ty[-1]) & (high[:, 1] >= ty[0])
-        if not in_rows.any():
-            continue
-        for x0 in range(0, len(xs), TILE):
-            tx = xs[x0:x0 + TILE]
-            near = in_rows & (low[:, 0] <= tx[-1]) & (high[:, 0] >= tx[0])
-            if not near.any():
-                continue
-            f = _capsule_field(_pixel_centres(ty, tx), a[near], b[near], ra[near], rb[near])
-            per_stroke = far.repeat(f.shape[0], 1).scatter_reduce(
-                1, stroke[near].expand(f.shape[0], -1), f, "amax")
-            out[y0:y0 + TILE, x0:x0 + TILE] = _union(per_stroke, union).view(len(ty), len(tx))
-    return out.view(-1)
+def _field_at(x, y, a, b, ra, rb):
+    """Radius minus distance from pixel centres (x, y), each (P, T), to the segments a->b
+    (P, 2) with radii ra->rb (P,): (P, T). Coordinates kept apart: no size-2 reductions."""
+    ax, ay = a[:, :1], a[:, 1:]
+    abx, aby = b[:, :1] - ax, b[:, 1:] - ay
+    inverse = 1 / (abx * abx + aby * aby).clamp_min(1e-12)
+    px, py = x - ax, y - ay
+    t = ((px * abx + py * aby) * inverse).clamp(0, 1)
+    dx, dy = px - t * abx, py - t * aby
+    radius = torch.addcmul(ra.unsqueeze(1), t, (rb - ra).unsqueeze(1))
+    return radius - (dx * dx + dy * dy).clamp_min(1e-12).sqrt()
+
+
+class _NearestSegment(torch.autograd.Function):
+    """Per stroke and pixel, the best (max) capsule field over the stroke's segments:
+    (B, K, H * W), OUTSIDE where no segment reaches.
+
+    The forward pass computes only the (segment, tile) pairs that can matter, in chunks,
+    keeping just which segment won each pixel; the backward pass recomputes that one segment's
+    field with autograd: the gradients of autograd through the max, at a fraction of the cost."""
+
+    CHUNK = 1 << 21  # field values computed at once
+
+    @staticmethod
+    def forward(ctx, a, b, ra, rb, size, row0, row1, reach):
+        batch, k, segments = ra.shape
+        flat_a, flat_b = a.reshape(-1, 2), b.reshape(-1, 2)
+        flat_ra, flat_rb = ra.reshape(-1), rb.reshape(-1)
+        pairs = _Pairs(flat_a, flat_b, flat_ra, flat_rb, size, row0, row1, reach)
+        area = pairs.tiles_y * pairs.tiles_x * pairs.tile ** 2
+        best = a.new_full((batch * k * area,), OUTSIDE)
+        winner = torch.zeros(batch * k * area, dtype=torch.long, device=a.device)
+        step = max(1, _NearestSegment.CHUNK // pairs.tile ** 2)
+        keep = ctx.needs_input_grad[0] or ctx.needs_input_grad[2]
+        chunks = []
+        for start in range(0, len(pairs), step):
+            part = slice(start, start + step)
+            seg = pairs.segment[part]
+            flat, x, y = pairs.pixels(part)
+            f = _field_at(x, y, flat_a[seg], flat_b[seg], flat_ra[seg], flat_rb[seg])
+            # Beyond reach is paper, however the tiles fall: bands and whole images agree.
+            f.masked_fill_(f < -reach, OUTSIDE)
+            where = flat + (seg // segments * area).unsqueeze(1)
+            best.scatter_reduce_(0, where.view(-1), f.view(-1), "amax")
+            if keep:
+                chunks.append((where, f, seg))
+        for where, f, seg in chunks:  # which segment won each pixel (any one of a tie)
+            won = f == best[where]
+            winner[where[won]] = (seg % segments).unsqueeze(1).expand_as(where)[won]
+        best = _crop(best.view(batch, k, pairs.tiles_y * pairs.tile, -1), row1 - row0, size)
+        winner = _crop(winner.view(batch, k, pairs.tiles_y * pairs.tile, -1), row1 - row0, size)
+        ctx.save_for_backward(a, b, ra, rb, winner, best > OUTSIDE)
+        ctx.size, ctx.row0 = size, row0
+        return best.reshape(batch, k, -1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, ra, rb, winner, reached = ctx.saved_tensors
+        batch, k, h, w = winner.shape
+        segments = ra.shape[-1]
+        # Only pixels some segment reached have a gradient: recompute the winner's field there.
+        where = reached.view(-1).nonzero().squeeze(1)
+        pixel = where % (h * w)
+        seg = where // (h * w) * segments + winner.view(-1)[where]
+        x = ((pixel % w).to(a.dtype) + 0.5) / ctx.size
+        y = ((pixel // w + ctx.row0).to(a.dtype) + 0.5) / ctx.size
+        with torch.enable_grad():
+            leaves = [t.detach().requires_grad_() for t in (a, b, ra, rb)]
+            ga, gb = (t.reshape(-1, 2).index_select(0, seg) for t in leaves[:2])
+            gra, grb = (t.reshape(-1).index_select(0, seg) for t in leaves[2:])
+            f = _field_at(x.unsqueeze(1), y.unsqueeze(1), ga, gb, gra, grb)
+            grads = torch.autograd.grad(f.squeeze(1), leaves, grad.reshape(-1)[where])
+        return (*grads, None, None, None, None)
+
+
+def _crop(padded: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    return padded[:, :, :h, :w].contiguous()

@@ -111,8 +111,23 @@ def render_glyphs(generator, z: torch.Tensor, px: int | None = None, style: str 
     """Glyph images in [0, 1], (B, C, px, px); px defaults to the native size."""
     if style not in STYLES:
         raise GlyphartError(f"unknown scale style {style!r}; use one of {', '.join(STYLES)}")
+    if draws_any_size(generator):
+        return exact_images(generator, z, px or generator.spec.size)
     logits = generate_logits(generator, z)
     return draw(logits, px or logits.shape[-1], style)
+
+
+def draws_any_size(generator) -> bool:
+    """True for generators that draw exactly at any size (strokes): no enlarging needed."""
+    return getattr(generator, "draws_any_size", False)
+
+
+def exact_images(generator, z: torch.Tensor, px: int, rows: tuple[int, int] | None = None
+                 ) -> torch.Tensor:
+    """Glyphs drawn at px (or a band of their rows), anti-aliased to about one pixel."""
+    with torch.no_grad():
+        return torch.cat([torch.sigmoid(generator.logits(part, size=px, rows=rows))
+                          for part in z.split(GENERATOR_BATCH)])
 
 
 def generate_logits(generator, z: torch.Tensor, bf16: bool = False) -> torch.Tensor:

@@ -13,7 +13,8 @@ import torch
 
 from ..errors import GlyphartError
 from ..latent import messages
-from .frames import edge_sharpness, enlarge, generate_logits, to_rgb8
+from .frames import (draws_any_size, edge_sharpness, enlarge, exact_images, generate_logits,
+                     to_rgb8)
 from .output import metadata_text, write_png
 from .sheet import Look, _compact
 
@@ -94,10 +95,9 @@ def hero_layout(page: PageSize, margin: int) -> Layout:
     return Layout([((page.width - side) // 2, (page.height - side) // 2, side)])
 
 
-def _bands(logits: torch.Tensor, layout: Layout, page: PageSize, look: Look, fg, bg):
-    """Yield uint8 bands of the page, drawing only the glyph rows inside each band."""
-    gains = [edge_sharpness(logits[i:i + 1], side / logits.shape[-1]) if look.style == "ink"
-             else None for i, (_, _, side) in enumerate(layout.cells)]
+def _bands(glyph_rows, layout: Layout, page: PageSize, fg, bg):
+    """Yield uint8 bands of the page, drawing only the glyph rows inside each band;
+    `glyph_rows(i, side, first, end)` draws rows [first, end) of glyph i at side x side."""
     for y0 in range(0, page.height, BAND_ROWS):
         y1 = min(y0 + BAND_ROWS, page.height)
         band = np.empty((y1 - y0, page.width, 3), np.uint8)
@@ -106,7 +106,7 @@ def _bands(logits: torch.Tensor, layout: Layout, page: PageSize, look: Look, fg,
             r0, r1 = max(y0, y), min(y1, y + side)
             if r0 >= r1:
                 continue
-            pixels = enlarge(logits[i:i + 1], side, side, look.style, r0 - y, r1 - y, gains[i])
+            pixels = glyph_rows(i, side, r0 - y, r1 - y)
             band[r0 - y0:r1 - y0, x:x + side] = to_rgb8(pixels, fg, bg)[0]
         yield band
 
@@ -152,11 +152,24 @@ def plan_poster(preset, seeds: list[int], size: str = "a3", dpi: float = 300,
     return PosterPlan(page, cells, z, params)
 
 
+def glyph_row_painter(generator, z: torch.Tensor, layout: Layout, style: str):
+    """A function drawing rows [first, end) of glyph i at its poster size: strokes are drawn
+    there exactly; raster logit fields are enlarged (ink: edges sharpened to a pixel)."""
+    if draws_any_size(generator):
+        return lambda i, side, first, end: exact_images(generator, z[i:i + 1], side,
+                                                        (first, end))
+    logits = generate_logits(generator, z)
+    gains = [edge_sharpness(logits[i:i + 1], side / logits.shape[-1]) if style == "ink"
+             else None for i, (_, _, side) in enumerate(layout.cells)]
+    return lambda i, side, first, end: enlarge(logits[i:i + 1], side, side, style, first, end,
+                                               gains[i])
+
+
 def draw_poster(preset, plan: PosterPlan, path: str | Path, look: Look) -> Path:
-    logits = generate_logits(preset.generator, plan.z)
+    paint = glyph_row_painter(preset.generator, plan.z, plan.cells, look.style)
     fg, bg = look.colors(preset.spec.model.channels)
     return write_png(path, plan.page.width, plan.page.height,
-                     _bands(logits, plan.cells, plan.page, look, fg, bg),
+                     _bands(paint, plan.cells, plan.page, fg, bg),
                      dpi=plan.page.dpi, text=metadata_text(plan.params))
 
 

@@ -36,6 +36,9 @@ class Look:
         if overrides.get("fg") and preset.spec.model.channels == 3:
             raise GlyphartError(f"--fg colours gray presets only; {preset.name!r} is a colour "
                                 "preset that draws its own colours (--bg sets its background)")
+        if overrides.get("style") and preset.spec.model.generator == "strokes":
+            raise GlyphartError(f"--style sets how raster glyphs are enlarged; {preset.name!r} "
+                                "draws its strokes exactly at every size (drop --style)")
         look = cls(palette=r.palette, fg=r.fg, bg=r.bg, style=r.scale)
         for key, value in overrides.items():
             if value is not None:

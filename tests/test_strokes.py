@@ -1,0 +1,122 @@
+"""The stroke generator: exact fields, gradients to every stroke parameter through every
+channel transformation, any-size rendering, and the strokes in the Python API."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from glyphart import strokes as S
+from glyphart.channel import build_channel
+from glyphart.models import build_models
+from glyphart.spec import spec_from_dict
+
+from conftest import assert_one_line_error, run_cli, write_tiny
+from test_train import ALL_TRANSFORMS
+
+STROKES_MODEL = {"generator": "strokes", "size": 16, "message_size": 8, "widths": [32],
+                 "decoder_widths": [8, 8], "strokes": 3, "segments": 2}
+
+
+def _random_strokes(batch=3, k=3, segments=2, seed=0) -> S.Strokes:
+    g = torch.Generator().manual_seed(seed)
+    points = torch.rand(batch, k, 3 * segments + 1, 2, generator=g, dtype=torch.float64) * 0.6 + 0.2
+    radii = torch.rand(batch, k, segments + 1, generator=g, dtype=torch.float64) * 0.04 + 0.02
+    return S.Strokes(points, radii)
+
+
+def _brute_force(strokes: S.Strokes, size: int, union: float) -> torch.Tensor:
+    """Every pixel against every polyline segment, autograd through the max."""
+    pts, rad = S.centre_lines(strokes, S.samples_per_segment(strokes, size))
+    centre = (torch.arange(size, dtype=pts.dtype) + 0.5) / size
+    c = S._pixel_centres(centre, centre)
+    a, b = pts[:, :, :-1, None], pts[:, :, 1:, None]
+    ra, rb = rad[:, :, :-1, None], rad[:, :, 1:, None]
+    ab, ap = b - a, c - a
+    t = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
+    field = (ra + t * (rb - ra) - (ap - t[..., None] * ab).norm(dim=-1)).amax(2)
+    return (union * torch.logsumexp(field / union, 1)).view(len(pts), 1, size, size)
+
+
+def test_the_field_and_its_gradients_match_a_brute_force_rasteriser():
+    strokes = _random_strokes()
+    strokes.points.requires_grad_()
+    strokes.radii.requires_grad_()
+    fast = S.stroke_field(strokes, 24, 0.01, reach=10.0)  # reach everything: exact everywhere
+    slow = _brute_force(strokes, 24, 0.01)
+    assert torch.allclose(fast, slow, atol=1e-7)
+    weights = torch.randn_like(fast)
+    g_fast = torch.autograd.grad((fast * weights).sum(), [strokes.points, strokes.radii])
+    g_slow = torch.autograd.grad((slow * weights).sum(), [strokes.points, strokes.radii])
+    for x, y in zip(g_fast, g_slow):
+        assert torch.allclose(x, y, atol=1e-6)
+
+
+def test_cost_goes_only_where_strokes_reach_and_bands_match_the_whole():
+    strokes = _random_strokes()
+    with torch.no_grad():
+        whole = S.stroke_field(strokes, 48, 0.01, reach=0.05)
+        exact = _brute_force(strokes, 48, 0.01)
+        band = S.stroke_field(strokes, 48, 0.01, reach=0.05, rows=(7, 30))
+    inside = exact > 0
+    assert torch.allclose(whole[inside], exact[inside], atol=1e-4)
+    clear = exact.abs() > 1e-3
+    assert torch.equal(whole[clear] > 0, exact[clear] > 0)  # the same ink, pixel for pixel
+    assert torch.equal(band, whole[:, :, 7:30])
+    assert (whole[exact < -0.06] < -0.05).all()  # beyond reach: plain paper
+
+
+def test_a_stroke_keeps_its_width_at_any_size():
+    """One straight stroke of half-width 0.1 across the middle: at 64 and at 640 px the ink
+    covers the same share of the glyph (exact, not an enlargement)."""
+    points = torch.tensor([[[[0.2, 0.5], [0.4, 0.5], [0.6, 0.5], [0.8, 0.5]]]])
+    strokes = S.Strokes(points, torch.full((1, 1, 2), 0.1))
+    shares = []
+    for size in (64, 640):
+        with torch.no_grad():
+            field = S.stroke_field(strokes, size, 0.5 / 64, reach=2 / size)
+        shares.append(float((field > 0).float().mean()))
+    area = 0.6 * 0.2 + 3.14159 * 0.1 ** 2  # capsule: rectangle plus two half discs
+    assert shares[0] == pytest.approx(area, abs=0.01)
+    assert shares[1] == pytest.approx(area, abs=0.002)
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_TRANSFORMS) - {"color_jitter"}))
+def test_gradients_reach_every_stroke_parameter_through_each_transformation(name):
+    spec = spec_from_dict({"model": STROKES_MODEL, "channel": {name: ALL_TRANSFORMS[name]}})
+    torch.manual_seed(0)
+    gen, dec = build_models(spec.model)
+    channel = build_channel(spec.channel, 16)
+    strokes = gen.strokes(torch.randn(4, 8))
+    points = strokes.points.detach().requires_grad_()
+    radii = strokes.radii.detach().requires_grad_()
+    field = S.stroke_field(S.Strokes(points, radii), 16, 0.5 / 16, reach=6 * 0.7 / 16 + 1 / 16)
+    image = torch.sigmoid(field / (0.7 / 16))
+    dec(channel(image)).square().sum().backward()
+    assert (points.grad.abs().sum(-1) > 0).all(), name  # every control point of every stroke
+    assert (radii.grad.abs() > 0).all(), name
+    assert all(torch.isfinite(t.grad).all() for t in (points, radii))
+
+
+def test_the_generator_learns_end_to_end(tmp_path):
+    from conftest import TINY
+    from glyphart.spec import load_spec
+    from glyphart.train import train
+    toml = TINY.replace("[model]", "[model]\ngenerator = \"strokes\"\nstrokes = 3\nsegments = 2")
+    toml = toml.replace("widths = [32, 16, 8]", "widths = [64]").replace("steps = 40",
+                                                                          "steps = 200")
+    path = write_tiny(tmp_path, toml)
+    record = train(load_spec(path), path, quiet=True, eval_messages=1024)
+    assert record["loss_final"] < record["loss_first"]
+    assert record["metrics"]["bits_per_glyph"] > 1.0
+    assert set(record["metrics"]) >= {"parts", "small_parts", "shared_layout", "distinctness"}
+    from glyphart.presets import load_preset
+    preset = load_preset(path)
+    strokes = preset.strokes("0-4")
+    assert strokes.points.shape == (5, 3, 7, 2) and strokes.radii.shape == (5, 3, 3)
+    assert strokes.points.min() >= 0 and strokes.points.max() <= 1
+    big = tmp_path / "sheet.png"
+    run_cli("render", "--preset", str(path), "--seeds", "0-3", "--glyph-px", "200", "--sheet",
+            str(big), check_ok=True)
+    assert_one_line_error(run_cli("render", "--preset", str(path), "--style", "smooth"),
+                          "--style")
