@@ -184,7 +184,8 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
 def eval_cmd(preset, as_json, n, quiet):
-    """Measure PRESET: bits per glyph, identification accuracy, high-frequency fraction."""
+    """Measure PRESET: bits per glyph, identification accuracy, high-frequency fraction, and
+    the look (parts per glyph, small parts, shared layout, distinctness; see the README)."""
     from .metrics import evaluate
     from .presets import load_preset
     loaded = load_preset(preset)
@@ -197,6 +198,11 @@ def eval_cmd(preset, as_json, n, quiet):
     click.echo(f"bits per glyph (reference)      {result['bits_per_glyph_reference']}")
     click.echo(f"identification among 1024       {100 * result['identification_accuracy']:.2f} %")
     click.echo(f"high-frequency fraction         {result['high_frequency_fraction']}")
+    click.echo("the look (seeds 0-63, native size):")
+    click.echo(f"  parts per glyph               {result['parts']}")
+    click.echo(f"  small parts                   {result['small_parts']}")
+    click.echo(f"  shared layout                 {result['shared_layout']}")
+    click.echo(f"  distinctness                  {result['distinctness']}")
 
 
 @main.command("invert")

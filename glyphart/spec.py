@@ -193,6 +193,10 @@ class TrainSpec:
     ink: list = _f([0.0, 1.0], length=2, lo=0.0, hi=1.0,
                    doc="range of mean brightness each channel of a glyph may use; outside it, a penalty "
                        "(keeps glyphs as shapes on a plain background)")
+    layout: float = _f(0.0, lo=0.0, hi=100.0,
+                       doc="weight of a penalty on a shared layout (the spatial std / mean of "
+                           "the batch's mean image): glyphs that place their ink differently, "
+                           "not one motif that every glyph repeats. On from the first step")
     logit_noise: float = _f(0.0, lo=0.0, hi=10.0,
                             doc="std of noise on the generator's logits in training: grey "
                                 "pixels become unreliable, so glyphs saturate to clean ink")

@@ -37,7 +37,11 @@ def test_webm_is_vp9_with_exact_seamless_loop(trained_tiny, tmp_path):
     median = float(np.median(steps[:-1]))
     assert median > 0.1  # it moves
     assert 0.3 * median < steps[-1] < 3 * median, (steps[-1], median)
-    assert "preset" in json.dumps(meta) or True
+    from glyphart import __version__
+    from glyphart.render.video import read_video_metadata
+    carried = read_video_metadata(out)
+    assert carried["preset"] == "tiny" and carried["glyphart_version"] == __version__
+    assert carried["seeds"] == "0-3" and carried["options"]["frames"] == 32
 
 
 def test_grid_video_mp4_and_gif(trained_tiny, tmp_path):

@@ -47,6 +47,13 @@ def test_shipped_preset_is_trained_and_stable(name):
     assert got["probe"] == pytest.approx(expected["probe"], abs=1e-2)
 
 
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_descriptions_are_a_sentence_or_two_for_an_artist(name):
+    text = load_spec(builtin_dir() / f"{name}.toml").description
+    sentences = [s for s in text.replace("e.g.", "eg").split(". ") if s.strip()]
+    assert 1 <= len(sentences) <= 2 and len(text) <= 240, text
+
+
 def test_shipped_weights_are_small():
     total = sum(p.stat().st_size for p in builtin_dir().glob("*.safetensors"))
     assert total <= 40 * 1024 * 1024, total

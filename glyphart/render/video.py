@@ -57,6 +57,19 @@ def ffmpeg_exe() -> str:
                             "reinstall with `pip install imageio-ffmpeg`") from None
 
 
+def read_video_metadata(path: str | Path) -> dict:
+    """The JSON parameters a glyphart video carries in its comment tag (empty if none)."""
+    import json
+    import re
+    proc = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata",
+                           "-"], capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if line.lower().startswith("comment="):
+            # ffmetadata escapes '=', ';', '#' and '\\' with a backslash.
+            return json.loads(re.sub(r"\\(.)", r"\1", line.split("=", 1)[1]))
+    return {}
+
+
 class VideoWriter:
     """Write uint8 (H, W, 3) frames to `path`; the encoder starts with the first frame.
 
