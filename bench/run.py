@@ -6,7 +6,7 @@
     OMP_NUM_THREADS=1 python bench/run.py quality   # equal cost as the README records it
 
 Sections: peak (fp32 matmul: this CPU's attainable peak), train (throughput per preset and
-fraction of peak), quality (gray's recipe against seed's: bits at equal CPU cost, CPU seconds
+fraction of peak), strokes (the stroke rasteriser: sparse vs dense, render at 1024 px), quality (gray's recipe against seed's: bits at equal CPU cost, CPU seconds
 to the same bits per glyph), video (end-to-end vs generation alone vs encoding alone), poster
 (seconds and peak memory, each in a fresh process), startup (`--help`, `presets` vs
 `import torch`).
@@ -326,6 +326,64 @@ def bench_video() -> None:
                "<=1.2", e2e_wall / limit <= 1.2)
 
 
+def _dense_field(strokes, size: int, union: float):
+    """The brute-force reference: every pixel against every polyline segment, autograd
+    through the max (what the sparse rasteriser replaces)."""
+    import torch
+
+    from glyphart import strokes as S
+    pts, rad = S.centre_lines(strokes, S.samples_per_segment(strokes, size))
+    centre = (torch.arange(size, dtype=pts.dtype) + 0.5) / size
+    c = S._pixel_centres(centre, centre)
+    a, b = pts[:, :, :-1, None], pts[:, :, 1:, None]
+    ra, rb = rad[:, :, :-1, None], rad[:, :, 1:, None]
+    ab, ap = b - a, c - a
+    t = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
+    field = (ra + t * (rb - ra) - (ap - t[..., None] * ab).norm(dim=-1)).amax(2)
+    return union * torch.logsumexp(field / union, 1)
+
+
+def bench_strokes() -> None:
+    """The stroke rasteriser on brush's own glyphs: forward + backward per glyph at the
+    training size (sparse, and the dense reference side by side), and the exact render cost
+    of one glyph at 1024 px."""
+    import torch
+
+    from glyphart.presets import load_preset
+    from glyphart.render.frames import exact_images
+    from glyphart.strokes import Strokes
+
+    preset = load_preset("brush")
+    gen, size = preset.generator, preset.spec.model.size
+    z = torch.randn(64, preset.spec.model.message_size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        strokes = gen.strokes(z)
+
+    def timed(draw) -> float:
+        points = strokes.points.clone().requires_grad_()
+        radii = strokes.radii.clone().requires_grad_()
+        draw(Strokes(points, radii)).sum().backward()  # warm-up
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < 3 or n < 3:
+            draw(Strokes(points, radii)).sum().backward()
+            n += 1
+        return (time.perf_counter() - t0) / n / len(z)
+
+    edge = preset.spec.model.softness / size
+    union = 0.5 / size
+    sparse = timed(lambda st: gen.logits_of(st))
+    dense = timed(lambda st: _dense_field(st, size, union) / edge)
+    report("strokes", f"brush: rasterise forward+backward at {size} px", 1000 * sparse,
+           "ms/glyph")
+    report("strokes", f"brush: dense reference at {size} px", 1000 * dense, "ms/glyph")
+    report("strokes", "sparse rasteriser vs dense reference", dense / sparse, "x")
+    exact_images(gen, z[:1], 1024)
+    t0 = time.perf_counter()
+    for i in range(4):
+        exact_images(gen, z[i:i + 1], 1024)
+    report("strokes", "brush: exact render at 1024 px", (time.perf_counter() - t0) / 4, "s/glyph")
+
+
 def _measured_run(args: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (GB) of a fresh process running `glyphart ARGS`.
 
@@ -377,11 +435,12 @@ def bench_startup() -> None:
     report("startup", "python -c 'import torch'", torch_s, "s")
 
 
-SECTIONS = {"train": bench_train, "quality": bench_quality, "video": bench_video,
-            "poster": bench_poster,
+SECTIONS = {"train": bench_train, "quality": bench_quality, "strokes": bench_strokes,
+            "video": bench_video, "poster": bench_poster,
             "startup": bench_startup}
 # Row sections in table order: `train` also writes the `options` rows.
-_SECTION_ORDER = ["peak", "train", "options", "quality", "video", "poster", "startup"]
+_SECTION_ORDER = ["peak", "train", "options", "quality", "strokes", "video", "poster",
+                  "startup"]
 
 
 def main(argv: list[str]) -> None:

@@ -75,8 +75,10 @@ def presets_cmd():
             spec = load_spec(files.toml)
             m = spec.model
             origin = "built-in, shadowed" if files.shadowed else files.origin
-            rows.append((files.name, origin, "color" if m.channels == 3 else "gray",
-                         f"{m.size}px", str(m.message_size), "yes" if files.trained else "no",
+            kind = ("color" if m.channels == 3 else "gray") + \
+                (" strokes" if m.generator == "strokes" else "")
+            rows.append((files.name, origin, kind,
+                         f"{m.size}px" + (" (any)" if m.generator == "strokes" else ""), str(m.message_size), "yes" if files.trained else "no",
                          spec.description))
         except GlyphartError as e:
             rows.append((files.name, files.origin, "?", "?", "?", "?", f"INVALID: {e}"))

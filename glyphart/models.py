@@ -236,6 +236,11 @@ class StrokeGenerator(nn.Module):
                rows: tuple[int, int] | None = None) -> torch.Tensor:
         """Logit field (B, 1, H, size): at the native size with the training edge softness;
         at any other size anti-aliased to about one output pixel (rows: a band of them)."""
+        return self.logits_of(self.strokes(z), size, rows)
+
+    def logits_of(self, strokes: Strokes, size: int | None = None,
+                  rows: tuple[int, int] | None = None) -> torch.Tensor:
+        """The logit field of given strokes (see `logits`)."""
         native = size is None
         size = size or self.spec.size
         # The soft union's temperature is a property of the shape (glyph units), so overlaps
@@ -243,7 +248,7 @@ class StrokeGenerator(nn.Module):
         union = 0.5 / self.spec.size
         edge = (self.spec.softness if native else 0.3) / size
         # Past 6 edge widths the sigmoid is flat (ink and gradient 0.25 %): plain paper.
-        return stroke_field(self.strokes(z), size, union, 6 * edge + 2 * union, rows) / edge
+        return stroke_field(strokes, size, union, 6 * edge + 2 * union, rows) / edge
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Images in [0, 1], shape (B, 1, size, size)."""

@@ -73,9 +73,10 @@ class ModelSpec:
     softness: float = _f(0.7, lo=0.05, hi=4.0,
                          doc="strokes generator: edge softness at native size in pixels, in "
                              "training (renders are always anti-aliased to one output pixel)")
-    inset: float = _f(0.12, lo=0.0, hi=0.4,
+    inset: float = _f(0.12, lo=-0.25, hi=0.4,
                       doc="strokes generator: control points stay this fraction of the side "
-                          "away from the glyph's edges")
+                          "away from the glyph's edges; below 0 strokes may run off the glyph "
+                          "and are cut by its edge, like shapes cut by a frame")
 
     @property
     def start_size(self) -> int:
@@ -197,6 +198,10 @@ class TrainSpec:
                        doc="weight of a penalty on a shared layout (the spatial std / mean of "
                            "the batch's mean image): glyphs that place their ink differently, "
                            "not one motif that every glyph repeats. On from the first step")
+    spread: float = _f(0.0, lo=0.0, hi=100.0,
+                       doc="strokes generator: weight of a penalty that spreads each control "
+                           "point uniformly over the glyph across messages (no stroke keeps a "
+                           "home of its own; glyphs differ in layout, not only in detail)")
     logit_noise: float = _f(0.0, lo=0.0, hi=10.0,
                             doc="std of noise on the generator's logits in training: grey "
                                 "pixels become unreliable, so glyphs saturate to clean ink")

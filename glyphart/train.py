@@ -218,7 +218,8 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                 group["lr"] = train_spec.lr * _lr_factor(progress, train_spec.lr_final)
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
-                logits = gen.logits(z)
+                strokes = gen.strokes(z) if spec.model.generator == "strokes" else None
+                logits = gen.logits(z) if strokes is None else gen.logits_of(strokes)
                 noisy = logits
                 if train_spec.logit_noise > 0:  # grey becomes unreliable: ink must saturate
                     noisy = logits + train_spec.logit_noise * torch.randn_like(logits)
@@ -228,6 +229,8 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                 moved = channel.moved_corners().to(dev)
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
             loss = loss + _look_penalty(torch.sigmoid(logits.float()), train_spec, progress)
+            if strokes is not None and train_spec.spread > 0:
+                loss = loss + train_spec.spread * _spread_penalty(strokes, spec.model.inset)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -360,6 +363,18 @@ def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Te
         penalty = penalty + (nn.functional.relu(brightness - high)
                              + nn.functional.relu(low - brightness)).mean()
     return penalty
+
+
+UNIFORM_STD = 12 ** -0.5  # std of a uniform variable on [0, 1]
+
+
+def _spread_penalty(strokes, inset: float) -> torch.Tensor:
+    """How far each control point's spread over the batch is from a uniform one over the
+    inset square (mean and std): no stroke keeps a home of its own, so glyphs do not share
+    one layout, and positions carry the most information a bounded number can."""
+    u = (strokes.points.float() - inset) / (1 - 2 * inset)
+    mean, std = u.mean(0), u.std(0)
+    return (((mean - 0.5) ** 2 + (std - UNIFORM_STD) ** 2) / UNIFORM_STD ** 2).mean()
 
 
 def _init_from(name: str, gen, dec) -> dict:

@@ -23,8 +23,8 @@ FLOORS = {"seed": None, "gray": 64, "color": 128, "hd-gray": 128, "hd-color": 19
 
 def table() -> str:
     rows = ["| preset | kind | native | message | bits (ref) | floor | ident. /1024 | HF | "
-            "steps | train min (wall / CPU) |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "parts | small | layout | distinct | steps | train min (wall / CPU) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in BUILTIN_NAMES:
         preset = load_preset(name, require_weights=False)
         m, rec = preset.spec.model, preset.record
@@ -39,9 +39,22 @@ def table() -> str:
                     f"{m.message_size} | {bits:.1f} | {verdict} | "
                     f"{100 * ident:.1f} %{ident_verdict} | "
                     f"{met.get('high_frequency_fraction', float('nan')):.3f} | "
+                    f"{_look(met, 'parts', '<=', 3.5)} | {_look(met, 'small_parts', '<=', 0.10)} | "
+                    f"{_look(met, 'shared_layout', '<=', 0.45)} | "
+                    f"{_look(met, 'distinctness', '>=', 0.85)} | "
                     f"{rec.get('steps', '?')} | {rec.get('wall_minutes', '?')} / "
                     f"{rec.get('cpu_minutes', '?')} |")
     return "\n".join(rows)
+
+
+def _look(metrics: dict, key: str, sense: str, floor: float) -> str:
+    """A look measure with a mark against the script floor (parts <= 3.5, small <= 0.10,
+    layout <= 0.45, distinctness >= 0.85)."""
+    value = metrics.get(key)
+    if value is None:
+        return "?"
+    ok = value <= floor if sense == "<=" else value >= floor
+    return f"{value:.2f}{' ✓' if ok else ' ✗'}"
 
 
 def sheets() -> str:
