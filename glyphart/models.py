@@ -190,9 +190,9 @@ HEAD_GAIN = 1.5
 class StrokeGenerator(nn.Module):
     """Message -> K brush strokes (an MLP) -> their image (strokes.py), at any size.
 
-    Control points pass through a sigmoid into the inset square, so every stroke stays inside
-    its glyph; half-widths pass through a sigmoid into the [model] width range, and the two end
-    joints of each stroke are narrowed by `taper`, like a brush lifted at both ends."""
+    Control points pass through a sigmoid into the inset square; half-widths at the joints pass
+    through a sigmoid into the [model] width range, and along each stroke the width swells from
+    `taper` at both ends to full (strokes.envelope), like a brush pressed down and lifted."""
 
     draws_any_size = True
 
@@ -218,9 +218,6 @@ class StrokeGenerator(nn.Module):
                     nn.init.zeros_(layer.bias)
             nn.init.normal_(self.head.weight, 0, HEAD_GAIN / w_in ** 0.5)
             nn.init.normal_(self.head.bias, 0, 0.5)
-        taper = torch.ones(s + 1)
-        taper[0] = taper[-1] = spec.taper
-        self.register_buffer("taper", taper, persistent=False)
 
     def strokes(self, z: torch.Tensor) -> Strokes:
         """The strokes of messages z, in the glyph's unit square (x right, y down)."""
@@ -229,8 +226,8 @@ class StrokeGenerator(nn.Module):
         n = 2 * self.points_per_stroke
         points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
         low, high = spec.width
-        radii = 0.5 * (low + (high - low) * torch.sigmoid(raw[..., n:])) * self.taper
-        return Strokes(points.view(len(z), k, self.points_per_stroke, 2), radii)
+        radii = 0.5 * (low + (high - low) * torch.sigmoid(raw[..., n:]))
+        return Strokes(points.view(len(z), k, self.points_per_stroke, 2), radii, spec.taper)
 
     def logits(self, z: torch.Tensor, size: int | None = None,
                rows: tuple[int, int] | None = None) -> torch.Tensor:

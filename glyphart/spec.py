@@ -69,7 +69,7 @@ class ModelSpec:
                          "of the glyph's side")
     taper: float = _f(0.35, lo=0.0, hi=1.0,
                       doc="strokes generator: width at a stroke's two ends relative to its "
-                          "joints (1 = blunt, 0 = a brush lifted to a point)")
+                          "middle (1 = blunt, 0 = a brush lifted to a point)")
     softness: float = _f(0.7, lo=0.05, hi=4.0,
                          doc="strokes generator: edge softness at native size in pixels, in "
                              "training (renders are always anti-aliased to one output pixel)")

@@ -27,7 +27,8 @@ OUTSIDE = -2.0  # field of a pixel no stroke reaches (glyph units; every real on
 class Strokes:
     """Strokes of a batch of glyphs, in the glyph's unit square."""
     points: torch.Tensor  # (B, K, 3S+1, 2) control points, joints at 0, 3, 6, ...
-    radii: torch.Tensor  # (B, K, S+1) half-widths at the joints (already tapered)
+    radii: torch.Tensor  # (B, K, S+1) half-widths at the joints
+    taper: float = 1.0  # half-width at both ends of a stroke, relative (see `envelope`)
 
     @property
     def segments(self) -> int:
@@ -37,7 +38,13 @@ class Strokes:
         return self.points.shape[0]
 
     def __getitem__(self, index) -> "Strokes":
-        return Strokes(self.points[index], self.radii[index])
+        return Strokes(self.points[index], self.radii[index], self.taper)
+
+
+def envelope(s: torch.Tensor, taper: float) -> torch.Tensor:
+    """A brush's width along its stroke (s from 0 to 1): `taper` at both ends, swelling
+    quickly to full width (sqrt of a sine: a brush pressed down, then lifted)."""
+    return taper + (1 - taper) * torch.sin(torch.pi * s).clamp_min(0).sqrt()
 
 
 def samples_per_segment(strokes: Strokes, size: int) -> int:
@@ -61,6 +68,9 @@ def centre_lines(strokes: Strokes, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     r0, r1 = strokes.radii[:, :, :-1], strokes.radii[:, :, 1:]
     rad = (r0[..., None] + (r1 - r0)[..., None] * t).reshape(b, k, s * n)
     rad = torch.cat([rad, strokes.radii[:, :, -1:]], 2)
+    if strokes.taper != 1:
+        along = torch.linspace(0, 1, s * n + 1, device=rad.device, dtype=rad.dtype)
+        rad = rad * envelope(along, strokes.taper)
     return pts, rad
 
 
