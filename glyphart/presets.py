@@ -22,7 +22,7 @@ from .atomic import atomic_path, write_text
 from .errors import GlyphartError
 from .spec import Spec, dump_spec, load_spec
 
-BUILTIN_NAMES = ("seed", "gray", "color", "hd-gray", "hd-color")
+BUILTIN_NAMES = ("seed", "brush", "gray", "color", "hd-gray", "hd-color")
 WEIGHTS_FORMAT = "glyphart-weights-1"
 
 

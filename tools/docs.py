@@ -1,7 +1,9 @@
 """Regenerate the README's preset table and the preview images in docs/ from the shipped
 presets and their training records (figures are read, never typed in).
 
-    python tools/docs.py                 # table + sheets + hd-color preview video + studies
+    python tools/docs.py                 # table, missing sheets and video, studies
+    python tools/docs.py --render brush,gray   # also render these presets' previews again
+    python tools/docs.py --table-only    # the tables only
     python tools/docs.py --studies-only  # docs/studies.md's tables only
 """
 
@@ -18,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from glyphart.presets import BUILTIN_NAMES, load_preset  # noqa: E402
 from glyphart.render.api import Render  # noqa: E402
 
-FLOORS = {"seed": None, "gray": 64, "color": 128, "hd-gray": 128, "hd-color": 192}
+FLOORS = {"seed": None, "brush": 40, "gray": 64, "color": 128, "hd-gray": 128, "hd-color": 192}
 
 
 def table() -> str:
@@ -57,18 +59,24 @@ def _look(metrics: dict, key: str, sense: str, floor: float) -> str:
     return f"{value:.2f}{' ✓' if ok else ' ✗'}"
 
 
-def sheets() -> str:
+def sheets(render: set[str]) -> str:
+    """The README's preview sheets (and hd-color's loop); only presets in `render`, or whose
+    sheet is missing, are rendered again."""
     docs = ROOT / "docs"
     lines = []
     for name in BUILTIN_NAMES:
-        job = Render.load(name, seeds="0-63")
-        # hd-color's many antialiased colour edges need smaller cells (as seed's) to stay within
-        # the 300 KB a README preview may weigh
-        px = 56 if name in ("seed", "hd-color") else 64
-        path = job.sheet(docs / f"{name}-sheet.png", grid="4x16", glyph_px=px, gap=3)
+        path = docs / f"{name}-sheet.png"
+        if name in render or not path.is_file():
+            job = Render.load(name, seeds="0-63")
+            # hd-color's and brush's many antialiased edges need smaller cells (as seed's) to stay
+            # within the 300 KB a README preview may weigh
+            px = 56 if name in ("seed", "brush", "hd-color") else 64
+            job.sheet(path, grid="4x16", glyph_px=px, gap=3)
         lines.append(f"**{name}** — seeds 0–63\n\n![{name}](docs/{path.name})\n")
-    video = Render.load("hd-color", seeds="0-5").video(docs / "hd-color-loop.webm", px=256,
-                                                       frames_per_key=24, crf=36, quiet=True)
+    video = docs / "hd-color-loop.webm"
+    if "hd-color" in render or not video.is_file():
+        Render.load("hd-color", seeds="0-5").video(video, px=256, frames_per_key=24, crf=36,
+                                                   quiet=True)
     lines.append(f"**hd-color** loop: [docs/{video.name}](docs/{video.name}) (256 px preview; "
                  "the default render is 512 px)\n")
     return "\n".join(lines)
@@ -155,6 +163,8 @@ if __name__ == "__main__":
     readme = fill(readme, "presets", table())
     readme = fill(readme, "performance", performance())
     if "--table-only" not in sys.argv:
-        readme = fill(readme, "sheets", sheets())
+        # --render NAME,NAME: render those presets' previews again (missing ones always are)
+        chosen = sys.argv[sys.argv.index("--render") + 1] if "--render" in sys.argv else ""
+        readme = fill(readme, "sheets", sheets(set(filter(None, chosen.split(",")))))
     readme_path.write_text(readme)
     print("README.md and docs/ updated")
