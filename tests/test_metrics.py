@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from glyphart.metrics import bits_from_correlation, high_frequency_fraction, identification_accuracy
@@ -36,3 +37,33 @@ def test_high_frequency_fraction_separates_checkerboard_from_blobs():
     assert high_frequency_fraction(smooth) < 0.02
     assert high_frequency_fraction(checker[None, None]) > 0.99
     assert high_frequency_fraction(torch.zeros(2, 1, 8, 8)) == 0.0
+
+
+def _disc(size, cx, cy, r):
+    ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    return ((xs - cx) ** 2 + (ys - cy) ** 2 <= r * r).float()
+
+
+def test_look_counts_parts_and_small_parts_and_ignores_specks():
+    from glyphart.metrics import look_measures
+    glyph = _disc(64, 16, 16, 8) + _disc(64, 46, 46, 8) + _disc(64, 46, 12, 3)  # 2 big, 1 small
+    glyph[60, 2] = 1.0  # a speck: under 0.3 % of the cell
+    look = look_measures(glyph.clamp(0, 1).expand(4, 1, 64, 64))
+    assert look["parts"] == 3
+    assert look["small_parts"] == pytest.approx(1 / 3, abs=1e-3)
+
+
+def test_look_tells_a_shared_lattice_from_varied_glyphs():
+    from glyphart.metrics import look_measures
+    g = torch.Generator().manual_seed(0)
+    lattice = torch.zeros(64, 64)
+    lattice[4::8, 4::8] = 1
+    lattice = torch.nn.functional.max_pool2d(lattice[None], 5, 1, 2)[0]
+    shared = look_measures(lattice.expand(64, 1, 64, 64))
+    assert shared["shared_layout"] > 1.0 and shared["distinctness"] == 0
+    varied = torch.stack([_disc(64, *torch.randint(12, 52, (2,), generator=g).tolist(), 10)
+                          for _ in range(64)])[:, None]
+    look = look_measures(varied)
+    assert look["shared_layout"] < shared["shared_layout"] and look["distinctness"] > 0.8
+    noise = (torch.rand(64, 1, 64, 64, generator=g) > 0.7).float()
+    assert look_measures(noise)["distinctness"] == pytest.approx(1.0, abs=0.02)
