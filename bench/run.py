@@ -326,29 +326,13 @@ def bench_video() -> None:
                "<=1.2", e2e_wall / limit <= 1.2)
 
 
-def _dense_field(strokes, size: int, union: float):
-    """The brute-force reference: every pixel against every polyline segment, autograd
-    through the max (what the sparse rasteriser replaces)."""
-    import torch
-
-    from glyphart import strokes as S
-    pts, rad = S.centre_lines(strokes, S.samples_per_segment(strokes, size))
-    centre = (torch.arange(size, dtype=pts.dtype) + 0.5) / size
-    c = S._pixel_centres(centre, centre)
-    a, b = pts[:, :, :-1, None], pts[:, :, 1:, None]
-    ra, rb = rad[:, :, :-1, None], rad[:, :, 1:, None]
-    ab, ap = b - a, c - a
-    t = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
-    field = (ra + t * (rb - ra) - (ap - t[..., None] * ab).norm(dim=-1)).amax(2)
-    return union * torch.logsumexp(field / union, 1)
-
-
 def bench_strokes() -> None:
     """The stroke rasteriser on brush's own glyphs: forward + backward per glyph at the
     training size (sparse, and the dense reference side by side), and the exact render cost
     of one glyph at 1024 px."""
     import torch
 
+    from glyphart import strokes as S
     from glyphart.presets import load_preset
     from glyphart.render.frames import exact_images
     from glyphart.strokes import Strokes
@@ -372,7 +356,7 @@ def bench_strokes() -> None:
     edge = preset.spec.model.softness / size
     union = 0.5 / size
     sparse = timed(lambda st: gen.logits_of(st))
-    dense = timed(lambda st: _dense_field(st, size, union) / edge)
+    dense = timed(lambda st: S.reference_field(st, size, union) / edge)
     report("strokes", f"brush: rasterise forward+backward at {size} px", 1000 * sparse,
            "ms/glyph")
     report("strokes", f"brush: dense reference at {size} px", 1000 * dense, "ms/glyph")

@@ -101,6 +101,20 @@ def stroke_field(strokes: Strokes, size: int, union: float, reach: float,
     return _union(per_stroke, union).view(b, 1, row1 - row0, size)
 
 
+def reference_field(strokes: Strokes, size: int, union: float) -> torch.Tensor:
+    """The same field the slow, obvious way: every pixel against every polyline segment, with
+    autograd through the max. The ground truth for tests, and the baseline for benchmarks."""
+    pts, rad = centre_lines(strokes, samples_per_segment(strokes, size))
+    centre = (torch.arange(size, dtype=pts.dtype, device=pts.device) + 0.5) / size
+    c = _pixel_centres(centre, centre)
+    a, b = pts[:, :, :-1, None], pts[:, :, 1:, None]
+    ra, rb = rad[:, :, :-1, None], rad[:, :, 1:, None]
+    ab, ap = b - a, c - a
+    t = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
+    field = (ra + t * (rb - ra) - (ap - t[..., None] * ab).norm(dim=-1)).amax(2)
+    return _union(field, union).view(len(pts), 1, size, size)
+
+
 def _union(per_stroke: torch.Tensor, union: float) -> torch.Tensor:
     """Soft maximum over strokes (dimension 1): overlaps join without a seam, and every stroke
     near a pixel gets a share of its gradient."""

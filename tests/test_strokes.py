@@ -25,25 +25,12 @@ def _random_strokes(batch=3, k=3, segments=2, seed=0) -> S.Strokes:
     return S.Strokes(points, radii)
 
 
-def _brute_force(strokes: S.Strokes, size: int, union: float) -> torch.Tensor:
-    """Every pixel against every polyline segment, autograd through the max."""
-    pts, rad = S.centre_lines(strokes, S.samples_per_segment(strokes, size))
-    centre = (torch.arange(size, dtype=pts.dtype) + 0.5) / size
-    c = S._pixel_centres(centre, centre)
-    a, b = pts[:, :, :-1, None], pts[:, :, 1:, None]
-    ra, rb = rad[:, :, :-1, None], rad[:, :, 1:, None]
-    ab, ap = b - a, c - a
-    t = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
-    field = (ra + t * (rb - ra) - (ap - t[..., None] * ab).norm(dim=-1)).amax(2)
-    return (union * torch.logsumexp(field / union, 1)).view(len(pts), 1, size, size)
-
-
 def test_the_field_and_its_gradients_match_a_brute_force_rasteriser():
     strokes = _random_strokes()
     strokes.points.requires_grad_()
     strokes.radii.requires_grad_()
     fast = S.stroke_field(strokes, 24, 0.01, reach=10.0)  # reach everything: exact everywhere
-    slow = _brute_force(strokes, 24, 0.01)
+    slow = S.reference_field(strokes, 24, 0.01)
     assert torch.allclose(fast, slow, atol=1e-7)
     weights = torch.randn_like(fast)
     g_fast = torch.autograd.grad((fast * weights).sum(), [strokes.points, strokes.radii])
@@ -56,7 +43,7 @@ def test_cost_goes_only_where_strokes_reach_and_bands_match_the_whole():
     strokes = _random_strokes()
     with torch.no_grad():
         whole = S.stroke_field(strokes, 48, 0.01, reach=0.05)
-        exact = _brute_force(strokes, 48, 0.01)
+        exact = S.reference_field(strokes, 48, 0.01)
         band = S.stroke_field(strokes, 48, 0.01, reach=0.05, rows=(7, 30))
     inside = exact > 0
     assert torch.allclose(whole[inside], exact[inside], atol=1e-4)
