@@ -73,12 +73,18 @@ def _is_path(name: str) -> bool:
 
 
 def is_builtin_path(path: Path) -> bool:
-    """True for anything inside the shipped presets folder (however it is spelled)."""
-    try:
-        Path(path).resolve().relative_to(builtin_dir().resolve())
-        return True
-    except ValueError:
-        return False
+    """True for anything in a shipped presets folder, however it is spelled: this
+    installation's, or another glyphart's (a checkout beside an installed copy)."""
+    resolved = Path(path).resolve()
+    for folder in resolved.parents:
+        if folder == builtin_dir().resolve() or _is_shipped_folder(folder):
+            return True
+    return False
+
+
+def _is_shipped_folder(folder: Path) -> bool:
+    return folder.name == "builtin_presets" and (folder / "__init__.py").is_file() and \
+        (folder.parent / "presets.py").is_file() and (folder.parent / "__init__.py").is_file()
 
 
 def refuse_builtin(path: Path, action: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,11 @@ def trained_tiny(tmp_path_factory) -> Path:
 
 def run_cli(*args: str, check_ok: bool = False, timeout: float = 300, cwd=None
             ) -> subprocess.CompletedProcess:
-    """Run `python -m glyphart ARGS` in a subprocess (real exit codes, real stderr)."""
+    """Run `python -m glyphart ARGS` in a subprocess (real exit codes, real stderr). It runs
+    outside the checkout (unless `cwd` says otherwise), so it uses the installed glyphart, as
+    the tests themselves do, never the source folder beside them."""
     proc = subprocess.run([sys.executable, "-m", "glyphart", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd)
+                          text=True, timeout=timeout, cwd=cwd or tempfile.gettempdir())
     if check_ok:
         assert proc.returncode == 0, proc.stderr
     return proc

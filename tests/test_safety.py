@@ -207,6 +207,21 @@ def test_training_a_builtin_by_its_path_never_writes_into_the_shipped_folder(tmp
     assert _tree_hash(shipped) == before
 
 
+def test_another_installations_builtins_are_read_only_too(tmp_path, monkeypatch):
+    """A checkout beside an installed copy: the built-ins of either are never written."""
+    from glyphart.presets import builtin_dir
+    other = tmp_path / "site" / "glyphart"
+    shutil.copytree(builtin_dir(), other / "builtin_presets")
+    (other / "__init__.py").write_text("")
+    (other / "presets.py").write_text("")
+    before = _tree_hash(other / "builtin_presets")
+    monkeypatch.setenv("GLYPHART_PRESETS", str(tmp_path / "user"))
+    proc = run_cli("train", str(other / "builtin_presets" / "seed.toml"), "--steps", "2", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "user" / "seed.safetensors").is_file()
+    assert _tree_hash(other / "builtin_presets") == before
+
+
 @pytest.mark.parametrize("name", ["", "a/b", "..", "../x", ".hidden", "x/../../y"])
 def test_preset_new_refuses_names_that_are_not_plain(name, tmp_path, monkeypatch):
     monkeypatch.setenv("GLYPHART_PRESETS", str(tmp_path / "user"))
