@@ -55,6 +55,7 @@ def main():
       glyphart presets                                   list presets
       glyphart render --preset hd-color --video lerp.webm
       glyphart render --preset gray --poster poster.png --size a3
+      glyphart render --preset brush --poster 'brush-{seed}.png' --seeds 0-7
       glyphart train my-preset.toml --minutes 20
     """
 
