@@ -38,9 +38,9 @@ class Progress:
         self.seconds = seconds if seconds and seconds < float("inf") else None
         self.first, self.started = start, time.perf_counter()
         # With a time budget the total is unknown until the first steps give a rate.
-        self.bar = tqdm(total=None if self.seconds else self.total, desc=label, unit=unit, initial=start,
-                        disable=quiet, file=stream if tty else _Lines(stream), dynamic_ncols=tty,
-                        mininterval=0.2 if tty else LOG_INTERVAL, leave=True)
+        self.bar = tqdm(total=None if self.seconds else self.total, desc=label, unit=unit,
+                        initial=start, disable=quiet, file=stream if tty else _Lines(stream),
+                        dynamic_ncols=tty, mininterval=0.2 if tty else LOG_INTERVAL, leave=True)
 
     @property
     def count(self) -> int:

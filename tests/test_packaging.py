@@ -24,8 +24,9 @@ def wheel_names(tmp_path_factory) -> set[str]:
         pytest.skip("tests run outside a glyphart checkout")
     before = _checkout_litter()
     out = tmp_path_factory.mktemp("wheel")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                           "-q", "-w", str(out), str(REPO)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert _checkout_litter() == before, "building the wheel left build/ or *.egg-info behind"
     (wheel,) = out.glob("glyphart-*.whl")

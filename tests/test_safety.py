@@ -11,7 +11,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ def _render_video(preset: Path, target: Path, *extra: str) -> subprocess.Complet
                    "--frames-per-key", "4", "-q", *extra)
 
 
-# -- a write that fails --------------------------------------------------------------------------
+# -- a write that fails ----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -180,7 +179,7 @@ def test_a_preset_name_in_a_poster_template_is_sanitised(badly_named, tmp_path):
     assert all(p.parent == out for p in tmp_path.rglob("*.png"))
 
 
-# -- built-ins are read-only; user copies are kept ---------------------------------------------------
+# -- built-ins are read-only; user copies are kept -------------------------------------------------
 
 
 def _tree_hash(folder: Path) -> dict[str, str]:
@@ -268,7 +267,7 @@ def test_a_second_training_of_the_same_preset_is_refused_and_a_killed_one_leaves
     assert proc.returncode == 0, proc.stderr
 
 
-# -- batch posters resume only what is truly done ----------------------------------------------------
+# -- batch posters resume only what is truly done --------------------------------------------------
 
 
 def test_batch_posters_redo_a_truncated_file_and_a_changed_margin(trained_tiny, tmp_path):
