@@ -79,3 +79,20 @@ def test_usage_errors_exit_2():
     assert proc.returncode == 2 and "--preset" in proc.stderr
     proc = run_cli("render", "--preset", "gray", "--dpi", "-5")
     assert proc.returncode == 2
+
+
+def test_every_option_has_help_text():
+    import click
+    from glyphart.cli import main
+
+    def options(command, path):
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from options(sub, path + [name])
+        else:
+            for param in command.params:
+                if isinstance(param, click.Option) and param.name != "help":
+                    yield " ".join(path), param.opts[-1], param.help
+
+    missing = [f"{cmd} {opt}" for cmd, opt, text in options(main, []) if not text]
+    assert not missing, missing
