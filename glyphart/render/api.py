@@ -91,8 +91,9 @@ class Render:
     # -- outputs ------------------------------------------------------------------------------
 
     def sheet(self, path, grid=None, glyph_px=None, gap=None, labels=False) -> Path:
-        if Path(path).suffix.lower() != ".png":
-            raise GlyphartError(f"--sheet {path}: sheets are written as PNG; end the name in .png")
+        if Path(path).suffix.lower() not in (".png", ".svg"):
+            raise GlyphartError(f"--sheet {path}: sheets are written as PNG or, for strokes "
+                                "presets, SVG; end the name in .png or .svg")
         if labels and self.extra is not None:
             raise GlyphartError("--labels prints seed numbers, which --message glyphs do not "
                                 "have; drop --labels or --message")

@@ -120,11 +120,19 @@ def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | N
     if shape and len(seed_list if z is None else z) > shape[0] * shape[1]:
         raise GlyphartError(f"grid {grid} holds {shape[0] * shape[1]} glyphs but "
                             f"{len(seed_list)} seeds were given")
-    image = sheet_image(preset, seed_list, cols, glyph_px, gap, look, labels, z)
     params = {"kind": "sheet", "preset": preset.name, "weights": preset.weights_hash,
               "seeds": _compact(seed_list), **(extra or {}),
               "options": {"grid": grid or "auto", "glyph_px": glyph_px or "native", "gap": gap,
                           "labels": labels, **asdict(look)}}
+    if Path(path).suffix.lower() == ".svg":
+        from .vector import write_svg_sheet
+        if labels:
+            raise GlyphartError("--labels prints seed numbers on PNG sheets; drop it for SVG")
+        z = messages(preset, seed_list) if z is None else z
+        fg, bg = look.colors(preset.spec.model.channels)
+        return write_svg_sheet(preset, seed_list, z, path, cols or grid_shape(len(z))[1],
+                               glyph_px or preset.spec.model.size, gap, fg, bg, params)
+    image = sheet_image(preset, seed_list, cols, glyph_px, gap, look, labels, z)
     return write_image(path, image, text=metadata_text(params))
 
 
