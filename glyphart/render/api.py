@@ -176,9 +176,9 @@ def _template_fields(template: str) -> set[str]:
     if found & {"seed", "page"} and len(names) < 3:
         raise GlyphartError(f"bad poster name {template!r}: different seeds or pages would "
                             "share one file name")
-    if Path(template.format(preset="p", seed=0, page=1)).suffix.lower() != ".png":
-        raise GlyphartError(f"bad poster name {template!r}: posters are written as PNG; end "
-                            "the name in .png")
+    if Path(template.format(preset="p", seed=0, page=1)).suffix.lower() not in (".png", ".svg"):
+        raise GlyphartError(f"bad poster name {template!r}: posters are written as PNG or, for "
+                            "strokes presets, SVG; end the name in .png or .svg")
     return found
 
 

@@ -166,8 +166,12 @@ def glyph_row_painter(generator, z: torch.Tensor, layout: Layout, style: str):
 
 
 def draw_poster(preset, plan: PosterPlan, path: str | Path, look: Look) -> Path:
-    paint = glyph_row_painter(preset.generator, plan.z, plan.cells, look.style)
     fg, bg = look.colors(preset.spec.model.channels)
+    if Path(path).suffix.lower() == ".svg":
+        from .vector import write_svg
+        return write_svg(preset, plan.z, path, plan.cells.cells, plan.page.width,
+                         plan.page.height, fg, bg, plan.params, dpi=plan.page.dpi)
+    paint = glyph_row_painter(preset.generator, plan.z, plan.cells, look.style)
     return write_png(path, plan.page.width, plan.page.height,
                      _bands(paint, plan.cells, plan.page, fg, bg),
                      dpi=plan.page.dpi, text=metadata_text(plan.params))

@@ -130,7 +130,7 @@ def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | N
             raise GlyphartError("--labels prints seed numbers on PNG sheets; drop it for SVG")
         z = messages(preset, seed_list) if z is None else z
         fg, bg = look.colors(preset.spec.model.channels)
-        return write_svg_sheet(preset, seed_list, z, path, cols or grid_shape(len(z))[1],
+        return write_svg_sheet(preset, z, path, cols or grid_shape(len(z))[1],
                                glyph_px or preset.spec.model.size, gap, fg, bg, params)
     image = sheet_image(preset, seed_list, cols, glyph_px, gap, look, labels, z)
     return write_image(path, image, text=metadata_text(params))

@@ -78,29 +78,35 @@ def svg_path_data(path, dx: float = 0.0, dy: float = 0.0) -> str:
     return "".join(parts)
 
 
-def write_svg_sheet(preset, seeds: list[int], z: torch.Tensor, path: str | Path, cols: int,
-                    glyph_px: int, gap: int, fg, bg, params: dict) -> Path:
-    """An SVG glyph sheet: each glyph a filled path, the paper a rectangle, the parameters in
-    <metadata>. Written atomically like every other output."""
+def write_svg_sheet(preset, z: torch.Tensor, path: str | Path, cols: int, glyph_px: int,
+                    gap: int, fg, bg, params: dict) -> Path:
+    """An SVG glyph sheet (pixel units), laid out as the PNG sheet is."""
+    rows = -(-len(z) // cols)
+    cells = [(gap + (i % cols) * (glyph_px + gap), gap + (i // cols) * (glyph_px + gap), glyph_px)
+             for i in range(len(z))]
+    return write_svg(preset, z, path, cells, cols * glyph_px + (cols + 1) * gap,
+                     rows * glyph_px + (rows + 1) * gap, fg, bg, params)
+
+
+def write_svg(preset, z: torch.Tensor, path: str | Path, cells, width: int, height: int, fg, bg,
+              params: dict, dpi: float | None = None) -> Path:
+    """An SVG page: glyph i a filled outline in its cell (x, y, side), the paper a rectangle,
+    the parameters in <metadata>. With `dpi` the page has its print size in inches (the
+    viewBox stays in pixels at that dpi, so layouts match the PNG's exactly)."""
     if getattr(preset.generator, "draws_any_size", False) is not True:
-        raise GlyphartError(f"SVG sheets are drawn from strokes; {preset.name!r} draws raster "
-                            "glyphs (write a .png sheet)")
+        raise GlyphartError(f"SVG is drawn from strokes; {preset.name!r} draws raster glyphs "
+                            "(write a .png)")
     with torch.no_grad():
         strokes = preset.generator.strokes(z)
-    rows = -(-len(z) // cols)
-    width, height = cols * glyph_px + (cols + 1) * gap, rows * glyph_px + (rows + 1) * gap
-    glyphs = []
-    for i in range(len(z)):
-        r, c = divmod(i, cols)
-        outline = stroke_outline(strokes[i:i + 1], glyph_px)
-        x, y = gap + c * (glyph_px + gap), gap + r * (glyph_px + gap)
-        glyphs.append(f'    <path d="{svg_path_data(outline, x, y)}"/>')
+    glyphs = [f'    <path d="{svg_path_data(stroke_outline(strokes[i:i + 1], side), x, y)}"/>'
+              for i, (x, y, side) in enumerate(cells)]
+    size = (f'width="{width / dpi:.4f}in" height="{height / dpi:.4f}in"' if dpi
+            else f'width="{width}" height="{height}"')
     colour = "#{:02x}{:02x}{:02x}"
     metadata = json.dumps({"glyphart_version": __version__, **params}, sort_keys=True)
     text = "\n".join([
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" {size} viewBox="0 0 {width} {height}">',
         f"  <metadata>{_escape(metadata)}</metadata>",
         f'  <rect width="{width}" height="{height}" fill="{colour.format(*bg)}"/>',
         f'  <g fill="{colour.format(*fg)}" fill-rule="nonzero">',
