@@ -48,7 +48,8 @@ def test_a_monitor_takes_no_time_from_the_training_budget(tmp_path):
     assert record["stopped_by"] == "minutes"
     # Each step's 0.5 s of monitoring would have ended a clock counting it after 2 steps.
     assert record["steps"] >= 4, record["steps"]
-    assert 0.9 <= record["wall_minutes"] * 60 <= 1.5, record["wall_minutes"]
+    # The record keeps minutes to 0.01 (0.6 s); a loaded machine may finish the last step late.
+    assert 0.6 <= record["wall_minutes"] * 60 <= 3.0, record["wall_minutes"]
 
 
 def test_bits_loss_with_margin_and_logit_noise_learns(tmp_path):
