@@ -382,6 +382,24 @@ def _refuse_ignored_options(ctx, **outputs):
                                 f"put it in the --poster name or drop {flag}")
 
 
+@main.command("font")
+@click.option("--preset", "preset_name", required=True, help="A strokes preset (name or .toml).")
+@click.option("--seeds", default="0-25", show_default=True,
+              help="Seeds of the glyphs, mapped in order to A-Z, then a-z, then 0-9.")
+@click.option("--pua", is_flag=True, help="Map the glyphs to the Private Use Area (U+E000...) "
+                                          "instead of letters and digits.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="The font file to write (.ttf).")
+@reports_errors
+def font_cmd(preset_name, seeds, pua, out):
+    """Build an installable TrueType font of a strokes preset's glyphs."""
+    from .latent import parse_seeds
+    from .presets import load_preset
+    from .render.font import build_font
+    path = build_font(load_preset(preset_name), parse_seeds(seeds), out, private_use=pua)
+    click.echo(f"wrote {path}")
+
+
 def _done(path, quiet):
     if not quiet:
         click.echo(f"wrote {path}")

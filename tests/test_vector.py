@@ -57,3 +57,54 @@ def test_an_svg_poster_has_the_print_size_and_the_png_posters_layout(tmp_path):
     ns = {"svg": "http://www.w3.org/2000/svg"}
     assert len(root.findall("svg:g/svg:path", ns)) == 4
     assert json.loads(root.find("svg:metadata", ns).text)["options"]["pixels"] == "827x1169"
+
+
+def _ink_crop(mask: torch.Tensor) -> torch.Tensor:
+    ys, xs = mask.nonzero(as_tuple=True)
+    return mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def _aligned_iou(a: torch.Tensor, b: torch.Tensor, reach: int = 2) -> float:
+    """IoU of two ink masks, the best over shifts of up to `reach` pixels (a font places a
+    glyph on its own pixel grid, to within a pixel)."""
+    h, w = max(a.shape[0], b.shape[0]) + 2 * reach, max(a.shape[1], b.shape[1]) + 2 * reach
+    pa = torch.zeros(h, w, dtype=torch.bool)
+    pa[reach:reach + a.shape[0], reach:reach + a.shape[1]] = a
+    best = 0.0
+    for dy in range(2 * reach + 1):
+        for dx in range(2 * reach + 1):
+            pb = torch.zeros(h, w, dtype=torch.bool)
+            pb[dy:dy + b.shape[0], dx:dx + b.shape[1]] = b[:h - dy, :w - dx]
+            best = max(best, (pa & pb).sum().item() / (pa | pb).sum().item())
+    return best
+
+
+def test_a_font_installs_and_types_each_glyph_as_drawn(tmp_path):
+    import numpy as np
+    from fontTools.ttLib import TTFont
+    from PIL import Image, ImageDraw, ImageFont
+    from glyphart.latent import messages
+    from glyphart.presets import load_preset
+    from glyphart.render.frames import exact_images
+    out = tmp_path / "brush.ttf"
+    run_cli("font", "--preset", "brush", "--seeds", "0-25", "--out", str(out), check_ok=True)
+    cmap = TTFont(out).getBestCmap()
+    assert {chr(c) for c in cmap} >= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+    preset = load_preset("brush")
+    font = ImageFont.truetype(str(out), 320)  # 1000 units = 320 px: the glyph square is 256
+    drawn = exact_images(preset.generator, messages(preset, range(26)), 256)[:, 0] > 0.5
+    for seed, char in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+        canvas = Image.new("L", (600, 600), 0)
+        ImageDraw.Draw(canvas).text((20, 20), char, font=font, fill=255)
+        typed = _ink_crop(torch.from_numpy(np.asarray(canvas) > 127))
+        assert _aligned_iou(typed, _ink_crop(drawn[seed])) >= 0.9, char
+
+
+def test_fonts_refuse_other_formats_and_raster_presets(tmp_path):
+    assert_one_line_error(run_cli("font", "--preset", "brush", "--out", str(tmp_path / "f.otf")),
+                          ".ttf")
+    assert_one_line_error(run_cli("font", "--preset", "gray", "--out", str(tmp_path / "f.ttf")),
+                          "strokes")
+    assert_one_line_error(run_cli("font", "--preset", "brush", "--seeds", "0-99", "--out",
+                                  str(tmp_path / "f.ttf")), "--pua")
+    assert list(tmp_path.iterdir()) == []
