@@ -389,15 +389,23 @@ def _refuse_ignored_options(ctx, **outputs):
 @click.option("--pua", is_flag=True, help="Map the glyphs to the Private Use Area (U+E000...) "
                                           "instead of letters and digits.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="The font file to write (.ttf).")
+              help="The font file to write: .ttf (TrueType), .otf (OpenType CFF) or .woff2 "
+                   "(the web).")
+@click.option("--specimen", is_flag=True,
+              help="Also write beside it NAME.woff2, NAME.specimen.html (a page that loads it "
+                   "and sets a pangram and the alphabet) and NAME.specimen.png.")
 @reports_errors
-def font_cmd(preset_name, seeds, pua, out):
-    """Build an installable TrueType font of a strokes preset's glyphs."""
+def font_cmd(preset_name, seeds, pua, out, specimen):
+    """Build an installable font of a strokes preset's glyphs."""
     from .latent import parse_seeds
     from .presets import load_preset
-    from .render.font import build_font
-    path = build_font(load_preset(preset_name), parse_seeds(seeds), out, private_use=pua)
+    from .render.font import build_font, write_specimen
+    preset, seed_list = load_preset(preset_name), parse_seeds(seeds)
+    path = build_font(preset, seed_list, out, private_use=pua)
     click.echo(f"wrote {path}")
+    if specimen:
+        for extra in write_specimen(preset, seed_list, path, private_use=pua):
+            click.echo(f"wrote {extra}")
 
 
 def _done(path, quiet):

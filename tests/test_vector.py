@@ -101,10 +101,27 @@ def test_a_font_installs_and_types_each_glyph_as_drawn(tmp_path):
 
 
 def test_fonts_refuse_other_formats_and_raster_presets(tmp_path):
-    assert_one_line_error(run_cli("font", "--preset", "brush", "--out", str(tmp_path / "f.otf")),
-                          ".ttf")
+    assert_one_line_error(run_cli("font", "--preset", "brush", "--out", str(tmp_path / "f.eot")),
+                          ".ttf, .otf or .woff2")
     assert_one_line_error(run_cli("font", "--preset", "gray", "--out", str(tmp_path / "f.ttf")),
                           "strokes")
     assert_one_line_error(run_cli("font", "--preset", "brush", "--seeds", "0-99", "--out",
                                   str(tmp_path / "f.ttf")), "--pua")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_otf_and_woff2_fonts_and_a_specimen(tmp_path):
+    from fontTools.ttLib import TTFont
+    out = tmp_path / "brush.otf"
+    proc = run_cli("font", "--preset", "brush", "--seeds", "0-9", "--out", str(out),
+                   "--specimen", check_ok=True)
+    assert proc.stdout.count("wrote") == 4
+    otf, woff2 = TTFont(out), TTFont(tmp_path / "brush.woff2")
+    assert "CFF " in otf and woff2.flavor == "woff2"
+    for font in (otf, woff2):
+        assert {chr(c) for c in font.getBestCmap()} == set("ABCDEFGHIJ ")
+    page = (tmp_path / "brush.specimen.html").read_text()
+    assert "url('brush.woff2')" in page and "ABCDEFGHIJ" in page
+    from PIL import Image
+    with Image.open(tmp_path / "brush.specimen.png") as image:
+        assert image.format == "PNG" and image.width > 300

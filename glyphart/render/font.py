@@ -1,4 +1,5 @@
-"""An installable TrueType font of a strokes preset's glyphs, built with fontTools.
+"""An installable font of a strokes preset's glyphs (TrueType, OpenType CFF or WOFF2),
+built with fontTools.
 
 Each glyph's outline (vector.stroke_outline) is drawn on a 1000-unit em: the glyph's square is
 800 units tall, from the baseline to the ascender, with 200 below for the descender. Advance
@@ -35,49 +36,134 @@ def character_map(count: int, private_use: bool = False) -> list[str]:
     return list(DEFAULT_CHARACTERS[:count])
 
 
-def build_font(preset, seeds: list[int], path: str | Path, private_use: bool = False) -> Path:
-    """Write a .ttf of `seeds`' glyphs, named after the preset; returns its path."""
-    from fontTools.fontBuilder import FontBuilder
-    from fontTools.pens.transformPen import TransformPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
+FORMATS = (".ttf", ".otf", ".woff2")
 
-    from ..latent import messages
+
+def build_font(preset, seeds: list[int], path: str | Path, private_use: bool = False) -> Path:
+    """Write a font of `seeds`' glyphs, named after the preset: TrueType (.ttf), OpenType CFF
+    (.otf) or WOFF2 for the web (.woff2), by the name's extension. Returns its path."""
     path = Path(path)
-    if path.suffix.lower() != ".ttf":
-        raise GlyphartError(f"--out {path}: fonts are written as TrueType; end the name in .ttf")
+    kind = path.suffix.lower()
+    if kind not in FORMATS:
+        raise GlyphartError(f"--out {path}: fonts are written as .ttf, .otf or .woff2; end the "
+                            "name in one of those")
     if preset.spec.model.generator != "strokes":
         raise GlyphartError(f"fonts are drawn from strokes; {preset.name!r} draws raster glyphs")
     characters = character_map(len(seeds), private_use)
+    builder = _builder(preset, seeds, characters, cff=kind == ".otf")
+    if kind == ".woff2":
+        builder.font.flavor = "woff2"
+    with atomic_path(path) as tmp:
+        builder.save(str(tmp))
+    return path
+
+
+def _outlines(preset, seeds: list[int]):
+    """(name, outline, left, right) per glyph: the outline on the square, y down."""
+    from ..latent import messages
     with torch.no_grad():
         strokes = preset.generator.strokes(messages(preset, seeds))
-    names = [".notdef", "space"] + [f"glyph{seed}" for seed in seeds]
-    glyphs, metrics = {".notdef": TTGlyphPen(None).glyph(), "space": TTGlyphPen(None).glyph()}, {
-        ".notdef": (SQUARE // 2, 0), "space": (SQUARE // 3, 0)}
-    for i, name in enumerate(names[2:]):
+    for i, seed in enumerate(seeds):
         outline = stroke_outline(strokes[i:i + 1], SQUARE)
         left, _, right, _ = outline.bounds if outline.area else (0, 0, SQUARE, 0)
-        pen = TTGlyphPen(None)
+        yield f"glyph{seed}", outline, left, right
+
+
+def _builder(preset, seeds: list[int], characters: list[str], cff: bool):
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+    from fontTools.pens.transformPen import TransformPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    def new_pen(width):
+        return T2CharStringPen(width, None) if cff else TTGlyphPen(None)
+
+    def finish(pen):
+        return pen.getCharString() if cff else pen.glyph()
+
+    names = [".notdef", "space"]
+    metrics = {".notdef": (SQUARE // 2, 0), "space": (SQUARE // 3, 0)}
+    shapes = {name: finish(new_pen(metrics[name][0])) for name in names}
+    for name, outline, left, right in _outlines(preset, seeds):
+        metrics[name] = (round(right - left) + 2 * BEARING, BEARING)
+        pen = new_pen(metrics[name][0])
         # y down on the square -> y up from the baseline, ink moved to start at the bearing
         outline.draw(TransformPen(pen, (1, 0, 0, -1, BEARING - left, SQUARE)))
-        glyphs[name] = pen.glyph()
-        metrics[name] = (round(right - left) + 2 * BEARING, BEARING)
+        shapes[name] = finish(pen)
+        names.append(name)
     family = f"glyphart {preset.name}"
-    builder = FontBuilder(UNITS_PER_EM, isTTF=True)
+    ps_name = family.replace(" ", "-") + "-Regular"
+    builder = FontBuilder(UNITS_PER_EM, isTTF=not cff)
     builder.setupGlyphOrder(names)
     builder.setupCharacterMap({ord(" "): "space",
                                **{ord(c): n for c, n in zip(characters, names[2:])}})
-    builder.setupGlyf(glyphs)
+    if cff:
+        builder.setupCFF(ps_name, {"FullName": f"{family} Regular"}, shapes, {})
+    else:
+        builder.setupGlyf(shapes)
     builder.setupHorizontalMetrics(metrics)
     builder.setupHorizontalHeader(ascent=SQUARE, descent=-DESCENT)
     builder.setupNameTable({"familyName": family, "styleName": "Regular",
                             "uniqueFontIdentifier": f"{family} {preset.weights_hash}",
-                            "fullName": f"{family} Regular",
-                            "psName": family.replace(" ", "-") + "-Regular",
+                            "fullName": f"{family} Regular", "psName": ps_name,
                             "version": "Version 1.0"})
     builder.setupOS2(sTypoAscender=SQUARE, sTypoDescender=-DESCENT, sTypoLineGap=0,
                      usWinAscent=SQUARE, usWinDescent=DESCENT, sxHeight=SQUARE // 2,
                      sCapHeight=SQUARE)
     builder.setupPost()
-    with atomic_path(path) as tmp:
-        builder.save(str(tmp))
-    return path
+    return builder
+
+
+PANGRAM = "Sphinx of black quartz judge my vow"
+
+
+def write_specimen(preset, seeds: list[int], font_path: Path, private_use: bool = False
+                   ) -> list[Path]:
+    """Beside a font: NAME.woff2 (unless the font is one), an HTML page that loads it and sets
+    a pangram and the alphabet, and a PNG of the same set by FreeType. Returns the paths."""
+    import html
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from .output import write_image
+    characters = character_map(len(seeds), private_use)
+    typed = set(characters) | {" "}
+    lines = ["".join(c for c in PANGRAM if c in typed).strip() or "".join(characters[:12]),
+             "".join(characters)]
+    written = []
+    woff2 = font_path if font_path.suffix.lower() == ".woff2" else font_path.with_suffix(".woff2")
+    if woff2 != font_path:
+        written.append(build_font(preset, seeds, woff2, private_use))
+    family = f"glyphart {preset.name}"
+    page = "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(family)}</title>",
+        f"<style>@font-face {{ font-family: 'specimen'; src: url('{woff2.name}') "
+        "format('woff2'); }",
+        "body { background: #f3eee3; color: #16140f; margin: 3em; font-family: sans-serif; }",
+        ".set { font-family: 'specimen'; font-size: 64px; line-height: 1.3; "
+        "overflow-wrap: anywhere; }</style></head><body>",
+        f"<h1>{html.escape(family)}</h1>",
+        *[f'<p class="set">{html.escape(line)}</p>' for line in lines],
+        f"<p>{len(seeds)} glyphs, seeds {html.escape(str(seeds[0]))}&ndash;"
+        f"{html.escape(str(seeds[-1]))}, typed as {html.escape(''.join(characters))}</p>",
+        "</body></html>", ""])
+    page_path = font_path.with_name(font_path.stem + ".specimen.html")
+    from ..atomic import write_text
+    write_text(page_path, page)
+    written.append(page_path)
+    buffer = io.BytesIO()
+    _builder(preset, seeds, characters, cff=False).save(buffer)
+    buffer.seek(0)
+    font = ImageFont.truetype(buffer, 56)
+    width = max(int(font.getlength(line)) for line in lines) + 48
+    image = Image.new("RGB", (width, 96 * len(lines) + 24), (243, 238, 227))
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((24, 18 + 96 * i), line, font=font, fill=(22, 20, 15))
+    png_path = font_path.with_name(font_path.stem + ".specimen.png")
+    write_image(png_path, np.asarray(image))
+    written.append(png_path)
+    return written
