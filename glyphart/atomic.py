@@ -11,6 +11,7 @@ destination.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import stat
@@ -61,7 +62,7 @@ def remove_leftovers(path: Path) -> list[Path]:
     """Remove temporaries of `path` whose writing process is gone (a killed render)."""
     removed = []
     head, tail = f".{path.stem}.", _temporary_suffix(path)
-    for candidate in path.parent.glob(f"{glob_escape(head)}*{glob_escape(tail)}"):
+    for candidate in path.parent.glob(f"{glob.escape(head)}*{glob.escape(tail)}"):
         pid_text = candidate.name[len(head):-len(tail)].split("-", 1)[0]
         if not pid_text.isdigit() or _process_alive(int(pid_text)):
             continue
@@ -70,10 +71,6 @@ def remove_leftovers(path: Path) -> list[Path]:
                 candidate.unlink()  # unlink never follows a symlink
                 removed.append(candidate)
     return removed
-
-
-def glob_escape(text: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in text)
 
 
 @contextlib.contextmanager
@@ -110,11 +107,12 @@ def _discard(tmp_path: Path) -> None:
 
 
 def keep_numbered_backup(path: Path) -> Path | None:
-    """Rename an existing `path` to `path.~N~` (N one past the highest there), as GNU `cp
-    --backup=numbered` does; returns the backup's path, or None if there was nothing to keep."""
+    """Keep an existing `path` as `path.~N~` (N one past the highest there, as GNU `cp
+    --backup=numbered` names them), a hard link, so the next atomic write can replace `path`;
+    returns the backup's path, or None if there was nothing to keep."""
     if not path.is_file():
         return None
-    taken = [int(m.group(1)) for p in path.parent.glob(f"{glob_escape(path.name)}.~*~")
+    taken = [int(m.group(1)) for p in path.parent.glob(f"{glob.escape(path.name)}.~*~")
              if (m := re.fullmatch(re.escape(path.name) + r"\.~(\d+)~", p.name))]
     backup = path.with_name(f"{path.name}.~{max(taken, default=0) + 1}~")
     os.link(path, backup)  # fails rather than replace anything

@@ -76,9 +76,7 @@ def presets_cmd():
             spec = load_spec(files.toml)
             m = spec.model
             origin = "built-in, shadowed" if files.shadowed else files.origin
-            kind = ("color" if m.channels == 3 else "gray") + \
-                (" strokes" if m.generator == "strokes" else "")
-            rows.append((files.name, origin, kind,
+            rows.append((files.name, origin, m.kind,
                          f"{m.size}px" + (" (any)" if m.generator == "strokes" else ""), str(m.message_size), "yes" if files.trained else "no",
                          spec.description))
         except GlyphartError as e:

@@ -75,11 +75,9 @@ def _is_path(name: str) -> bool:
 def is_builtin_path(path: Path) -> bool:
     """True for anything in a shipped presets folder, however it is spelled: this
     installation's, or another glyphart's (a checkout beside an installed copy)."""
-    resolved = Path(path).resolve()
-    for folder in resolved.parents:
-        if folder == builtin_dir().resolve() or _is_shipped_folder(folder):
-            return True
-    return False
+    shipped = builtin_dir().resolve()
+    return any(folder == shipped or _is_shipped_folder(folder)
+               for folder in Path(path).resolve().parents)
 
 
 def _is_shipped_folder(folder: Path) -> bool:
@@ -203,8 +201,8 @@ class Preset:
         import torch
         from .latent import messages as seeded
         if self.spec.model.generator != "strokes":
-            raise GlyphartError(f"preset {self.name!r} draws raster glyphs; only strokes "
-                                "presets have strokes (see its outlines instead)")
+            raise GlyphartError(f"preset {self.name!r} draws raster glyphs; strokes, SVG and "
+                                "fonts come from strokes presets such as brush")
         z = messages if isinstance(messages, torch.Tensor) else seeded(self, messages)
         with torch.no_grad():
             return self.generator.strokes(z.to(self.device))
@@ -288,6 +286,16 @@ def read_tensors(path: Path, what: str, remedy: str) -> tuple[dict, dict]:
                             f"({str(e).splitlines()[0]}); {remedy}") from None
 
 
+def module_part(tensors: dict, prefix: str, module) -> dict | None:
+    """The tensors under `prefix.` with the prefix dropped, if they fit `module` exactly
+    (same names and shapes); None if they do not."""
+    own = module.state_dict()
+    part = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
+        return None
+    return part
+
+
 def check_tensor_values(loaded: dict, own: dict, what: str, remedy: str) -> None:
     """Refuse tensors whose kind differs from the module's (integer or bool where floats
     belong) or that hold NaN or infinity: they would load, then draw nonsense."""
@@ -316,8 +324,8 @@ def load_weights(path: Path, spec: Spec, generator, decoder, name: str = "") -> 
                             f"{spec.model_hash}); undo the [model] edit or {_retrain_hint(name)}")
     for prefix, module in (("generator", generator), ("decoder", decoder)):
         own = module.state_dict()
-        part = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
-        if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
+        part = module_part(tensors, prefix, module)
+        if part is None:
             raise GlyphartError(f"preset {name!r}: weights {path.name} do not fit the "
                                 f"{prefix} of this spec; {_retrain_hint(name)}")
         check_tensor_values(part, own, f"preset {name!r}: weights {path.name}",

@@ -79,6 +79,12 @@ class ModelSpec:
                           "and are cut by its edge, like shapes cut by a frame")
 
     @property
+    def kind(self) -> str:
+        """What an artist is told it draws: gray or color, and strokes for stroke presets."""
+        return ("color" if self.channels == 3 else "gray") + \
+            (" strokes" if self.generator == "strokes" else "")
+
+    @property
     def start_size(self) -> int:
         return self.size // 2 ** (len(self.widths) - 1)
 

@@ -26,8 +26,8 @@ from .latent import messages
 from .metrics import bits_from_correlation, evaluate
 from .models import build_models
 from .lock import exclusive_lock
-from .presets import (Preset, PresetFiles, check_tensor_values, read_tensors, refuse_builtin,
-                      save_weights)
+from .presets import (Preset, PresetFiles, check_tensor_values, module_part, read_tensors,
+                      refuse_builtin, save_weights)
 from .progress import Progress
 from .spec import Spec, dump_spec
 
@@ -73,12 +73,11 @@ def _load_checkpoint(path: Path, spec: Spec, gen, dec, opt) -> dict:
     damaged = GlyphartError(f"checkpoint {path} is damaged or incomplete; delete it and "
                             "train without --resume")
     try:
-        for prefix, module in (("generator.", gen), ("decoder.", dec)):
-            part = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            own = module.state_dict()
-            if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
+        for prefix, module in (("generator", gen), ("decoder", dec)):
+            part = module_part(tensors, prefix, module)
+            if part is None:
                 raise damaged
-            check_tensor_values(part, own, f"checkpoint {path}",
+            check_tensor_values(part, module.state_dict(), f"checkpoint {path}",
                                 "delete it and train without --resume")
             module.load_state_dict(part)
         state = opt.state_dict()

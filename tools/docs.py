@@ -37,10 +37,8 @@ def table() -> str:
         verdict = "baseline" if floor is None else (f"≥ {floor} ✓" if bits >= floor
                                                     else f"≥ {floor} ✗")
         ident_verdict = "" if floor is None else (" ✓" if ident >= 0.99 else " ✗")  # 99 % floor
-        kind = ("color" if m.channels == 3 else "gray") + \
-            (" strokes" if m.generator == "strokes" else "")
         native = f"{m.size} px" + (" (draws at any size)" if m.generator == "strokes" else "")
-        rows.append(f"| `{name}` | {kind} | {native} | "
+        rows.append(f"| `{name}` | {m.kind} | {native} | "
                     f"{m.message_size} | {bits:.1f} | {verdict} | "
                     f"{100 * ident:.1f} %{ident_verdict} | "
                     f"{met.get('high_frequency_fraction', float('nan')):.3f} | "

@@ -12,10 +12,9 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-import torch
-
-from ..atomic import atomic_path
+from ..atomic import atomic_path, write_text
 from ..errors import GlyphartError
+from .output import write_image
 from .vector import stroke_outline
 
 UNITS_PER_EM = 1000
@@ -47,22 +46,22 @@ def build_font(preset, seeds: list[int], path: str | Path, private_use: bool = F
     if kind not in FORMATS:
         raise GlyphartError(f"--out {path}: fonts are written as .ttf, .otf or .woff2; end the "
                             "name in one of those")
-    if preset.spec.model.generator != "strokes":
-        raise GlyphartError(f"fonts are drawn from strokes; {preset.name!r} draws raster glyphs")
-    characters = character_map(len(seeds), private_use)
-    builder = _builder(preset, seeds, characters, cff=kind == ".otf")
-    if kind == ".woff2":
-        builder.font.flavor = "woff2"
+    font = _builder(preset, seeds, character_map(len(seeds), private_use),
+                    cff=kind == ".otf").font
+    return _save(font, path, "woff2" if kind == ".woff2" else None)
+
+
+def _save(font, path: Path, flavor: str | None) -> Path:
+    """Write a fontTools TTFont atomically, as WOFF2 when `flavor` says so."""
+    font.flavor = flavor
     with atomic_path(path) as tmp:
-        builder.save(str(tmp))
+        font.save(str(tmp))
     return path
 
 
 def _outlines(preset, seeds: list[int]):
     """(name, outline, left, right) per glyph: the outline on the square, y down."""
-    from ..latent import messages
-    with torch.no_grad():
-        strokes = preset.generator.strokes(messages(preset, seeds))
+    strokes = preset.strokes(seeds)  # a raster preset says it has none
     for i, seed in enumerate(seeds):
         outline = stroke_outline(strokes[i:i + 1], SQUARE)
         left, _, right, _ = outline.bounds if outline.area else (0, 0, SQUARE, 0)
@@ -121,49 +120,55 @@ def write_specimen(preset, seeds: list[int], font_path: Path, private_use: bool 
                    ) -> list[Path]:
     """Beside a font: NAME.woff2 (unless the font is one), an HTML page that loads it and sets
     a pangram and the alphabet, and a PNG of the same set by FreeType. Returns the paths."""
-    import html
     import io
 
-    import numpy as np
-    from PIL import Image, ImageDraw, ImageFont
-
-    from .output import write_image
     characters = character_map(len(seeds), private_use)
     typed = set(characters) | {" "}
     lines = ["".join(c for c in PANGRAM if c in typed).strip() or "".join(characters[:12]),
              "".join(characters)]
+    font = _builder(preset, seeds, characters, cff=False).font  # drawn once, saved twice
     written = []
-    woff2 = font_path if font_path.suffix.lower() == ".woff2" else font_path.with_suffix(".woff2")
+    woff2 = font_path.with_suffix(".woff2")
     if woff2 != font_path:
-        written.append(build_font(preset, seeds, woff2, private_use))
-    family = f"glyphart {preset.name}"
-    page = "\n".join([
+        written.append(_save(font, woff2, "woff2"))
+    page = font_path.with_name(font_path.stem + ".specimen.html")
+    write_text(page, _specimen_page(f"glyphart {preset.name}", woff2.name, lines, seeds,
+                                    characters))
+    truetype = io.BytesIO()
+    font.flavor = None
+    font.save(truetype)
+    png = font_path.with_name(font_path.stem + ".specimen.png")
+    write_image(png, _specimen_image(truetype, lines))
+    return written + [page, png]
+
+
+def _specimen_page(family: str, woff2_name: str, lines: list[str], seeds: list[int],
+                   characters: list[str]) -> str:
+    from html import escape
+    return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(family)}</title>",
-        f"<style>@font-face {{ font-family: 'specimen'; src: url('{woff2.name}') "
+        f"<title>{escape(family)}</title>",
+        f"<style>@font-face {{ font-family: 'specimen'; src: url('{woff2_name}') "
         "format('woff2'); }",
         "body { background: #f3eee3; color: #16140f; margin: 3em; font-family: sans-serif; }",
         ".set { font-family: 'specimen'; font-size: 64px; line-height: 1.3; "
         "overflow-wrap: anywhere; }</style></head><body>",
-        f"<h1>{html.escape(family)}</h1>",
-        *[f'<p class="set">{html.escape(line)}</p>' for line in lines],
-        f"<p>{len(seeds)} glyphs, seeds {html.escape(str(seeds[0]))}&ndash;"
-        f"{html.escape(str(seeds[-1]))}, typed as {html.escape(''.join(characters))}</p>",
+        f"<h1>{escape(family)}</h1>",
+        *[f'<p class="set">{escape(line)}</p>' for line in lines],
+        f"<p>{len(seeds)} glyphs, seeds {seeds[0]}&ndash;{seeds[-1]}, typed as "
+        f"{escape(''.join(characters))}</p>",
         "</body></html>", ""])
-    page_path = font_path.with_name(font_path.stem + ".specimen.html")
-    from ..atomic import write_text
-    write_text(page_path, page)
-    written.append(page_path)
-    buffer = io.BytesIO()
-    _builder(preset, seeds, characters, cff=False).save(buffer)
-    buffer.seek(0)
-    font = ImageFont.truetype(buffer, 56)
+
+
+def _specimen_image(truetype, lines: list[str]):
+    """The lines set by FreeType (Pillow) in the font, ink on paper: (H, W, 3) uint8."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+    truetype.seek(0)
+    font = ImageFont.truetype(truetype, 56)
     width = max(int(font.getlength(line)) for line in lines) + 48
     image = Image.new("RGB", (width, 96 * len(lines) + 24), (243, 238, 227))
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
         draw.text((24, 18 + 96 * i), line, font=font, fill=(22, 20, 15))
-    png_path = font_path.with_name(font_path.stem + ".specimen.png")
-    write_image(png_path, np.asarray(image))
-    written.append(png_path)
-    return written
+    return np.asarray(image)

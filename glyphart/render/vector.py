@@ -17,7 +17,6 @@ import torch
 
 from .. import __version__
 from ..atomic import write_text
-from ..errors import GlyphartError
 from ..strokes import Strokes, centre_lines, samples_per_segment
 
 ARC_POINTS = 24  # points on each half circle of a capsule: under 1/200 of a radius off
@@ -93,11 +92,7 @@ def write_svg(preset, z: torch.Tensor, path: str | Path, cells, width: int, heig
     """An SVG page: glyph i a filled outline in its cell (x, y, side), the paper a rectangle,
     the parameters in <metadata>. With `dpi` the page has its print size in inches (the
     viewBox stays in pixels at that dpi, so layouts match the PNG's exactly)."""
-    if getattr(preset.generator, "draws_any_size", False) is not True:
-        raise GlyphartError(f"SVG is drawn from strokes; {preset.name!r} draws raster glyphs "
-                            "(write a .png)")
-    with torch.no_grad():
-        strokes = preset.generator.strokes(z)
+    strokes = preset.strokes(z)  # a raster preset says it has none
     glyphs = [f'    <path d="{svg_path_data(stroke_outline(strokes[i:i + 1], side), x, y)}"/>'
               for i, (x, y, side) in enumerate(cells)]
     size = (f'width="{width / dpi:.4f}in" height="{height / dpi:.4f}in"' if dpi

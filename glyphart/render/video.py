@@ -77,12 +77,11 @@ class VideoWriter:
     leaves any earlier video in place."""
 
     def __init__(self, path: str | Path, fps: int = 30, crf: int = 30,
-                 speed: int = DEFAULT_SPEED,
-                 comment: str = "", quiet: bool = True):
+                 speed: int = DEFAULT_SPEED, comment: str = ""):
         self.path = Path(path)
         self.suffix = self.path.suffix.lower()
         self.settings = encoder_settings(self.suffix, crf, speed)
-        self.fps, self.comment, self.quiet = fps, comment, quiet
+        self.fps, self.comment = fps, comment
         self.frames = 0
         self._process: subprocess.Popen | None = None
         self._stderr = None
@@ -126,26 +125,25 @@ class VideoWriter:
         self.frames += 1
 
     def _finish_encoder(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
         with contextlib.suppress(OSError):
-            process.stdin.close()
-        if process.wait() != 0:
-            self._process = process
+            self._process.stdin.close()
+        if self._process.wait() != 0:
             self._fail()
+        self._process = None
+
+    def _stop_encoder(self) -> None:
+        if self._process is not None:
+            self._process.kill()  # no-op once it has exited
+            self._process.wait()
 
     def _fail(self):
         """The encoder died or refused: report its own words as one line."""
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
+        self._stop_encoder()
         self._stderr.seek(0)
         words = " ".join(self._stderr.read().decode("utf-8", "replace").split())[-300:]
-        code = process.returncode if process is not None else "?"
-        raise GlyphartError(f"video encoder failed (ffmpeg exit {code}: {words or 'no message'}) "
-                            f"writing {self.path}; nothing was written there")
+        raise GlyphartError(f"video encoder failed (ffmpeg exit {self._process.returncode}: "
+                            f"{words or 'no message'}) writing {self.path}; nothing was written "
+                            "there")
 
     def close(self, abort: bool = False) -> None:
         """Finish the file and rename it into place; with abort, discard it."""
@@ -156,10 +154,8 @@ class VideoWriter:
                 raise GlyphartError(f"no frames to write to {self.path}")
             self._finish_encoder()
         except BaseException as e:
-            if self._process is not None:
-                self._process.kill()
-                self._process.wait()
-                self._process = None
+            self._stop_encoder()
+            self._process = None
             self._files.__exit__(type(e), e, e.__traceback__)  # discards the temporary
             if not isinstance(e, _Aborted):
                 raise
