@@ -286,7 +286,7 @@ def bench_video() -> None:
 
     preset = load_preset("hd-color")
     look = Look.from_preset(preset)
-    fg, bg = look.colors(3)
+    paint = look.paint(preset)
     for label, grid, px, frames in (("512x512 loop", (1, 1), 512, 120),
                                     ("4x8 grid, 128 px cells", (4, 8), 128, 60)):
         cells = grid[0] * grid[1]
@@ -294,7 +294,7 @@ def bench_video() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             # generation alone (frames kept in memory, for the encoding-alone run)
             c0, t0 = cpu_seconds(), time.perf_counter()
-            kept = list(loop_frames(preset.generator, keys, frames, "cubic", px, look, fg, bg,
+            kept = list(loop_frames(preset.generator, keys, frames, "cubic", px, look, paint,
                                     grid[1], 4))
             gen_wall, gen_cpu = time.perf_counter() - t0, cpu_seconds() - c0
             # encoding alone (ffmpeg's CPU time is a child's)
@@ -310,7 +310,7 @@ def bench_video() -> None:
             # end to end, as `glyphart render --video` does it
             t0 = time.perf_counter()
             with VideoWriter(Path(tmp) / "e2e.webm", fps=30) as w:
-                for f in loop_frames(preset.generator, keys, frames, "cubic", px, look, fg, bg,
+                for f in loop_frames(preset.generator, keys, frames, "cubic", px, look, paint,
                                      grid[1], 4):
                     w.write(f)
             e2e_wall = time.perf_counter() - t0

@@ -92,6 +92,16 @@ def presets_cmd():
                    "stays reachable by path (`glyphart preset show` prints it)")
 
 
+@main.command("palettes")
+@reports_errors
+def palettes_cmd():
+    """List the named palettes: paper, inks (layer 1 first) and blend."""
+    from .inks import PALETTES
+    for name, p in PALETTES.items():
+        blend = p.blend or "preset's"
+        click.echo(f"{name:10}  paper {p.paper}  inks {', '.join(p.inks):36}  {blend:9}  {p.about}")
+
+
 def _shorten(text: str, n: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -204,6 +214,11 @@ def eval_cmd(preset, as_json, n, quiet):
     click.echo(f"  small parts                   {result['small_parts']}")
     click.echo(f"  shared layout                 {result['shared_layout']}")
     click.echo(f"  distinctness                  {result['distinctness']}")
+    if "small_parts_per_ink" in result:
+        click.echo(f"  small parts, each ink         {result['small_parts_per_ink']}")
+        click.echo("bits per glyph (reference) under other palettes:")
+        for name, bits in result["bits_per_palette"].items():
+            click.echo(f"  {name:29} {bits}")
 
 
 @main.command("invert")
@@ -281,9 +296,14 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
                    "seed / page.")
 @click.option("--video", type=click.Path(dir_okay=False),
               help="Write a looping video: .webm (VP9), .mp4 (H.264) or .gif.")
-@click.option("--palette", help="Gray presets: chalk, ink, blueprint, neon, gold, rose, sepia.")
-@click.option("--fg", help="Foreground colour #rrggbb (gray presets).")
-@click.option("--bg", help="Background colour #rrggbb.")
+@click.option("--palette", help="Paper and inks by name (`glyphart palettes` lists them): "
+              "chalk, ink, ... for gray presets; riso, sumi, screen, night for colour ones.")
+@click.option("--inks", "--fg", "inks", help="Ink colours, one per layer: '#rrggbb' for a gray "
+              "preset, '#rrggbb,#rrggbb,#rrggbb' for a 3-ink colour preset.")
+@click.option("--paper", "--bg", "paper", help="Paper (background) colour #rrggbb.")
+@click.option("--blend", type=click.Choice(["multiply", "over"]),
+              help="How inks meet: multiply overprints (risograph), over lays flat layers "
+                   "(screen print). Default: the palette's, else the preset's.")
 @click.option("--style", type=click.Choice(["ink", "smooth", "nearest"]),
               help="Enlarging: ink (crisp edges at any size), smooth (bicubic), nearest.")
 @click.option("--grid", help="Sheet/poster grid ROWSxCOLS (default: automatic).")
@@ -318,7 +338,8 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
                    "deadline, 5-8 its realtime one (about 3x less CPU at 5 than at 4).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
-def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette, fg, bg, style,
+def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette, inks, paper,
+               blend, style,
                grid, glyph_px, gap, labels, size, dpi, landscape, margin, layout, per_page,
                force, video_grid, seconds, frames_per_key, fps, interp, video_px, crf, speed,
                quiet):
@@ -327,7 +348,7 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette,
     from .render.api import Render
     _refuse_ignored_options(click.get_current_context(), sheet=sheet, poster=poster, video=video)
     job = Render.load(preset_name, seeds=seeds, message_files=message_files, palette=palette,
-                      fg=fg, bg=bg, style=style)
+                      inks=inks, paper=paper, blend=blend, style=style)
     if not (sheet or poster or video):
         sheet = str(Path("outputs") / f"{safe_file_name(job.preset.name)}-sheet.png")
     if sheet:

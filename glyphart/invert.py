@@ -48,12 +48,14 @@ def load_target(path: str | Path, channels: int, size: int) -> torch.Tensor:
 
 
 def invert(generator, target: torch.Tensor, steps: int = 300, restarts: int = 8,
-           lr: float = 0.05, prior: float = 1e-3, seed: int = 0, quiet: bool = True
-           ) -> tuple[torch.Tensor, float]:
+           lr: float = 0.05, prior: float = 1e-3, seed: int = 0, quiet: bool = True,
+           paint=None) -> tuple[torch.Tensor, float]:
     """Messages (restarts, N) optimised in parallel; returns the best one and its MSE.
 
     A small pull towards the Gaussian shell (|z|^2 ~ N) keeps the message a typical one, so
-    it interpolates well with seeded glyphs in videos."""
+    it interpolates well with seeded glyphs in videos. A colour preset's ink layers are
+    compared as `paint` lays them on paper."""
+    draw = generator if paint is None else (lambda z: paint.composite(generator(z)))
     size = generator.spec.message_size
     z = torch.randn(restarts, size, generator=torch.Generator().manual_seed(seed))
     z.requires_grad_(True)
@@ -63,7 +65,7 @@ def invert(generator, target: torch.Tensor, steps: int = 300, restarts: int = 8,
     target = target.expand(restarts, -1, -1, -1)
     with Progress(steps, "invert", quiet=quiet, unit="step") as bar:
         for _ in range(steps):
-            error = ((generator(z) - target) ** 2).mean(dim=(1, 2, 3))
+            error = ((draw(z) - target) ** 2).mean(dim=(1, 2, 3))
             shell = (z.pow(2).mean(1) - 1).pow(2)
             loss = (error + prior * shell).sum()
             opt.zero_grad()
@@ -71,7 +73,7 @@ def invert(generator, target: torch.Tensor, steps: int = 300, restarts: int = 8,
             opt.step()
             bar.update(mse=float(error.detach().min()))
     with torch.no_grad():
-        error = ((generator(z) - target) ** 2).mean(dim=(1, 2, 3))
+        error = ((draw(z) - target) ** 2).mean(dim=(1, 2, 3))
     best = int(error.argmin())
     return z[best].detach(), float(error[best])
 
@@ -84,7 +86,7 @@ def invert_image(preset, image: str | Path, out: str | Path, steps: int = 300,
         raise GlyphartError(f"--out {out}: message files end in .npy")
     target = load_target(image, m.channels, m.size)
     z, mse = invert(preset.generator, target, steps=steps, restarts=restarts, seed=seed,
-                    quiet=quiet)
+                    quiet=quiet, paint=preset.paint() if m.inks else None)
     out = Path(out)
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as f:

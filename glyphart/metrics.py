@@ -87,7 +87,7 @@ def connected_parts(mask: torch.Tensor) -> list[torch.Tensor]:
 
 def look_measures(images: torch.Tensor) -> dict:
     """Parts per glyph, share of small parts, shared layout and distinctness of a batch of
-    glyphs (B, C, H, W) in [0, 1]; see DESIGN.md."""
+    glyphs (B, layers, H, W) in [0, 1] (ink where any layer is); see DESIGN.md."""
     mask = ink_masks(images.float())
     b, h, w = mask.shape
     cell = h * w
@@ -129,6 +129,15 @@ def read_back(send, n: int, message_size: int, seed: int = 1234, batch: int = 25
         torch.set_rng_state(rng_state)
 
 
+def other_palettes(preset, count: int = 2) -> list[str]:
+    """The named colour palettes, other than the preset's own, that eval reads back under:
+    those with enough inks made for the preset's blend."""
+    from .inks import PALETTES
+    r = preset.spec.render
+    return [name for name, p in PALETTES.items() if name != r.palette
+            and len(p.inks) >= preset.spec.model.inks and p.blend in ("", r.blend)][:count]
+
+
 def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu",
              quiet: bool = True) -> dict:
     """All metrics of a loaded preset, under its own channel and the reference channel."""
@@ -137,18 +146,32 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
     from .progress import Progress
 
     spec = preset.spec.model
-    gen, dec = preset.generator.to(device), preset.decoder.to(device)
+    preset.generator.to(device)
+    dec = preset.decoder.to(device)
     reference = reference_channel(spec.size).to(device)
-    with Progress(2 * n, f"evaluate {preset.name}", quiet=quiet, unit="glyph") as bar:
+    others = other_palettes(preset) if spec.inks else []
+    with Progress((2 + len(others)) * n, f"evaluate {preset.name}", quiet=quiet,
+                  unit="glyph") as bar:
         own_sent, own_read = read_back(preset.send, n, spec.message_size, seed, device=device,
                                        bar=bar)
-        ref_sent, ref_read = read_back(lambda z: dec(reference(gen(z))), n, spec.message_size,
-                                       seed, device=device, bar=bar)
+        ref_sent, ref_read = read_back(lambda z: dec(reference(preset.picture(z))), n,
+                                       spec.message_size, seed, device=device, bar=bar)
+        per_palette = {}
+        for name in others:
+            paint = preset.paint(name)
+            sent, read = read_back(lambda z: dec(reference(preset.picture(z, paint))), n,
+                                   spec.message_size, seed, device=device, bar=bar)
+            per_palette[name] = round(bits_from_correlation(sent, read), 2)
     with torch.no_grad():
-        glyphs = gen(messages(spec.message_size, range(64)).to(device)).float().cpu()
+        glyphs = preset.generator(messages(spec.message_size, range(64)).to(device)).float().cpu()
     bits_ref = bits_from_correlation(ref_sent, ref_read)
+    inks = {}
+    if spec.inks:
+        inks = {"small_parts_per_ink": [look_measures(glyphs[:, i:i + 1])["small_parts"]
+                                        for i in range(spec.inks)],
+                "palette": preset.spec.render.palette, "bits_per_palette": per_palette}
     return {
-        **look_measures(glyphs),
+        **look_measures(glyphs), **inks,
         "bits_per_glyph": round(bits_from_correlation(own_sent, own_read), 2),
         "bits_per_glyph_reference": round(bits_ref, 2),
         "identification_accuracy": round(identification_accuracy(ref_sent, ref_read, k), 4),

@@ -58,10 +58,10 @@ class Generator(nn.Module):
         drafted = len(stages) - (spec.size // spec.draft).bit_length() + 1 if spec.draft else 0
         self.stages = nn.Sequential(*stages[:drafted or None])
         self.detail = nn.Sequential(*stages[drafted:]) if spec.draft else None
-        self.to_image = conv(spec.widths[drafted if spec.draft else -1], spec.channels,
+        self.to_image = conv(spec.widths[drafted if spec.draft else -1], spec.layers,
                              use_bias=True)
         if spec.draft:
-            self.to_detail = conv(spec.widths[-1], spec.channels, use_bias=True)
+            self.to_detail = conv(spec.widths[-1], spec.layers, use_bias=True)
             nn.init.zeros_(self.to_detail.weight)
             nn.init.zeros_(self.to_detail.bias)
         self.register_buffer("edge", _edge_field(spec.size, spec.edge_margin), persistent=False)
@@ -78,7 +78,7 @@ class Generator(nn.Module):
         return logits if self.spec.edge_margin == 0 else logits - self.edge
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1], shape (B, channels, size, size)."""
+        """Coverage in [0, 1], shape (B, layers, size, size)."""
         return torch.sigmoid(self.logits(z))
 
 
@@ -192,14 +192,15 @@ class StrokeGenerator(nn.Module):
 
     Control points pass through a sigmoid into the inset square; half-widths at the joints pass
     through a sigmoid into the [model] width range, and along each stroke the width swells from
-    `taper` at both ends to full (strokes.envelope), like a brush pressed down and lifted."""
+    `taper` at both ends to full (strokes.envelope), like a brush pressed down and lifted.
+    A colour preset's glyph has `strokes` strokes in each of its ink layers."""
 
     draws_any_size = True
 
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
-        k, s = spec.strokes, spec.segments
+        k, s = spec.strokes * (spec.inks or 1), spec.segments
         self.points_per_stroke = 3 * s + 1
         layers: list[nn.Module] = []
         w_in = spec.message_size
@@ -221,7 +222,7 @@ class StrokeGenerator(nn.Module):
 
     def strokes(self, z: torch.Tensor) -> Strokes:
         """The strokes of messages z, in the glyph's unit square (x right, y down)."""
-        spec, k = self.spec, self.spec.strokes
+        spec, k = self.spec, self.spec.strokes * (self.spec.inks or 1)
         raw = self.head(self.body(z)).float().view(len(z), k, -1)
         n = 2 * self.points_per_stroke
         points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
@@ -231,7 +232,7 @@ class StrokeGenerator(nn.Module):
 
     def logits(self, z: torch.Tensor, size: int | None = None,
                rows: tuple[int, int] | None = None) -> torch.Tensor:
-        """Logit field (B, 1, H, size): at the native size with the training edge softness;
+        """Logit field (B, layers, H, size): at the native size with the training edge softness;
         at any other size anti-aliased to about one output pixel (rows: a band of them)."""
         return self.logits_of(self.strokes(z), size, rows)
 
@@ -245,10 +246,11 @@ class StrokeGenerator(nn.Module):
         union = 0.5 / self.spec.size
         edge = (self.spec.softness if native else 0.3) / size
         # Past 6 edge widths the sigmoid is flat (ink and gradient 0.25 %): plain paper.
-        return stroke_field(strokes, size, union, 6 * edge + 2 * union, rows) / edge
+        return stroke_field(strokes, size, union, 6 * edge + 2 * union, rows,
+                            self.spec.layers) / edge
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1], shape (B, 1, size, size)."""
+        """Coverage in [0, 1], shape (B, layers, size, size)."""
         return torch.sigmoid(self.logits(z))
 
 

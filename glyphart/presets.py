@@ -207,9 +207,26 @@ class Preset:
         with torch.no_grad():
             return self.generator.strokes(z.to(self.device))
 
-    def send(self, z):
+    def paint(self, palette: str = "", inks: str = "", paper: str = "", blend: str = ""):
+        """The paint (paper, inks, blend) of the preset's [render] table, or of the given
+        palette, colours and blend."""
+        from .inks import make_paint
+        r = self.spec.render
+        named = palette or r.palette
+        return make_paint(self.spec.model.layers, named, inks or (r.inks if not palette else ""),
+                          paper or (r.paper if not palette else ""), blend, r.blend)
+
+    def picture(self, z, paint=None):
+        """What the decoder reads: the glyphs' coverage, or for a colour preset its ink layers
+        laid on paper (the preset's own palette unless `paint` is given)."""
+        coverage = self.generator(z)
+        if not self.spec.model.inks:
+            return coverage
+        return (paint or self.paint()).composite(coverage)
+
+    def send(self, z, paint=None):
         """generator -> own channel -> decoder, as in training."""
-        return self.decoder(self.channel(self.generator(z)))
+        return self.decoder(self.channel(self.picture(z, paint)))
 
     @cached_property
     def weights_hash(self) -> str:

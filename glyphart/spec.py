@@ -34,6 +34,9 @@ def _f(default, *, lo=None, hi=None, choices=None, length=None, doc=""):
 class ModelSpec:
     message_size: int = _f(64, lo=1, hi=4096, doc="numbers in a message")
     channels: int = _f(1, choices=[1, 3], doc="1 = grayscale, 3 = color")
+    inks: int = _f(0, choices=[0, 2, 3, 4],
+                   doc="colour presets: ink layers the generator draws, laid on paper with a "
+                       "palette's inks at render time (0 = the channels are the picture)")
     size: int = _f(64, lo=8, hi=1024, doc="native image size in pixels")
     generator: str = _f("resize", choices=["resize", "convtranspose", "strokes"],
                         doc="resize = upsample + conv (no checkerboard); convtranspose = source's; "
@@ -82,7 +85,13 @@ class ModelSpec:
     def kind(self) -> str:
         """What an artist is told it draws: gray or color, and strokes for stroke presets."""
         return ("color" if self.channels == 3 else "gray") + \
+            (f" {self.inks} inks" if self.inks else "") + \
             (" strokes" if self.generator == "strokes" else "")
+
+    @property
+    def layers(self) -> int:
+        """Images the generator draws per glyph: its ink layers, else its channels."""
+        return self.inks or self.channels
 
     @property
     def start_size(self) -> int:
@@ -219,9 +228,15 @@ class TrainSpec:
 
 @dataclass
 class RenderSpec:
-    palette: str = _f("chalk", doc="gray presets: a palette name, see `glyphart render --help`")
-    fg: str = _f("", doc="foreground colour (#rrggbb) overriding the palette")
-    bg: str = _f("", doc="background colour (#rrggbb) overriding the palette")
+    palette: str = _f("chalk", doc="paper and inks by name, see `glyphart palettes`; colour "
+                                   "presets train on it (and on random inks around it)")
+    inks: str = _f("", doc="ink colours overriding the palette's, one per layer: "
+                           "'#rrggbb,#rrggbb,...'")
+    paper: str = _f("", doc="paper colour (#rrggbb) overriding the palette's")
+    blend: str = _f("multiply", choices=["multiply", "over"],
+                    doc="how ink layers meet: multiply overprints (a risograph: two inks make "
+                        "a third), over lays flat colours in order (a screen print); a "
+                        "palette made for one blend (e.g. night) brings its own")
     scale: str = _f("ink", choices=["ink", "smooth", "nearest"], doc="how glyphs are enlarged")
     glyph_px: int = _f(0, lo=0, hi=16384, doc="glyph size on sheets; 0 = native")
     gap: int = _f(4, lo=0, hi=4096)
@@ -259,7 +274,7 @@ class Spec:
 # weights stay valid.
 _HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0,
                     "strokes": 4, "segments": 2, "width": [0.05, 0.14], "taper": 0.35,
-                    "softness": 0.7, "inset": 0.12}
+                    "softness": 0.7, "inset": 0.12, "inks": 0}
 
 
 def hash_model(model: ModelSpec) -> str:
@@ -386,9 +401,9 @@ def _check_consistency(spec: Spec, source: str):
         if m.width[0] > m.width[1]:
             raise GlyphartError(f"{source}: [model] width {m.width} must be [thinnest, "
                                 "thickest] with thinnest <= thickest")
-        if m.channels != 1:
-            raise GlyphartError(f"{source}: [model] a strokes generator draws one ink "
-                                "(channels = 1)")
+        if m.channels != 1 and not m.inks:
+            raise GlyphartError(f"{source}: [model] a strokes generator draws ink layers: "
+                                "channels = 1 for one ink, or set inks = 2-4 for colour")
         if m.draft:
             raise GlyphartError(f"{source}: [model] draft is for raster generators; a strokes "
                                 "generator draws at every size already (remove draft)")
@@ -417,6 +432,12 @@ def _check_consistency(spec: Spec, source: str):
         raise GlyphartError(f"{source}: [model] kernel {m.kernel} is even, which the "
                             f"{m.generator} generator's convolutions cannot centre (each would "
                             "grow the image by a pixel); use kernel = 3 or 5")
+    if m.channels == 3 and not m.inks:
+        raise GlyphartError(f"{source}: [model] channels = 3 draws colour as ink layers: set "
+                            "inks = 2, 3 or 4 (laid on paper with a palette's inks)")
+    if m.inks and m.channels != 3:
+        raise GlyphartError(f"{source}: [model] inks = {m.inks} lays colour inks on paper; "
+                            "set channels = 3 (or inks = 0 for a gray preset)")
     if spec.channel.color_jitter is not None and m.channels != 3:
         raise GlyphartError(f"{source}: [channel.color_jitter] needs [model] channels = 3; "
                             "remove the table for a gray preset")

@@ -86,19 +86,20 @@ def _pixel_centres(ys: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
 
 
 def stroke_field(strokes: Strokes, size: int, union: float, reach: float,
-                 rows: tuple[int, int] | None = None) -> torch.Tensor:
-    """The glyphs' field (B, 1, H, size) in glyph units: > 0 inside ink.
+                 rows: tuple[int, int] | None = None, layers: int = 1) -> torch.Tensor:
+    """The glyphs' field (B, layers, H, size) in glyph units: > 0 inside ink.
 
     `union` is the soft maximum's temperature and `reach` how far outside a stroke its field
     still matters (glyph units: beyond it the pixel is plain paper, OUTSIDE); `rows` = (first,
-    end) renders a band of rows."""
+    end) renders a band of rows; the strokes, in order, are shared out among `layers` inks."""
     row0, row1 = rows or (0, size)
     n = samples_per_segment(strokes, size)
     pts, rad = centre_lines(strokes, n)
     b, k = pts.shape[:2]
     per_stroke = _NearestSegment.apply(pts[:, :, :-1], pts[:, :, 1:], rad[:, :, :-1],
                                        rad[:, :, 1:], size, row0, row1, reach)
-    return _union(per_stroke, union).view(b, 1, row1 - row0, size)
+    per_layer = per_stroke.view(b, layers, k // layers, -1)
+    return _union(per_layer, union, 2).view(b, layers, row1 - row0, size)
 
 
 def reference_field(strokes: Strokes, size: int, union: float) -> torch.Tensor:
@@ -115,10 +116,10 @@ def reference_field(strokes: Strokes, size: int, union: float) -> torch.Tensor:
     return _union(field, union).view(len(pts), 1, size, size)
 
 
-def _union(per_stroke: torch.Tensor, union: float) -> torch.Tensor:
-    """Soft maximum over strokes (dimension 1): overlaps join without a seam, and every stroke
-    near a pixel gets a share of its gradient."""
-    return union * torch.logsumexp(per_stroke / union, 1)
+def _union(per_stroke: torch.Tensor, union: float, dim: int = 1) -> torch.Tensor:
+    """Soft maximum over strokes: overlaps join without a seam, and every stroke near a pixel
+    gets a share of its gradient."""
+    return union * torch.logsumexp(per_stroke / union, dim)
 
 
 class _Pairs:

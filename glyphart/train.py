@@ -22,6 +22,7 @@ from . import __version__
 from .atomic import atomic_path, keep_numbered_backup, write_text
 from .channel import build_channel
 from .errors import GlyphartError
+from .inks import composite, make_paint, training_inks
 from .latent import messages
 from .metrics import bits_from_correlation, evaluate
 from .models import build_models
@@ -190,6 +191,8 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                              comment=json.dumps({"preset": spec.name, "training": True}))
         writer.open()
 
+    # A colour preset's layers are laid on paper in its palette and in random inks (inks.py).
+    paint = _training_paint(spec)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=train_spec.bf16)
     budget = train_spec.minutes * 60 if train_spec.minutes > 0 else math.inf
     recent: list[tuple[torch.Tensor, torch.Tensor]] = []  # for a running bits estimate
@@ -222,7 +225,11 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                 noisy = logits
                 if train_spec.logit_noise > 0:  # grey becomes unreliable: ink must saturate
                     noisy = logits + train_spec.logit_noise * torch.randn_like(logits)
-                read, corners = dec.locate_and_read(dec.pool(channel(torch.sigmoid(noisy))))
+                picture = torch.sigmoid(noisy)
+                if paint is not None:
+                    picture = composite(picture.float(),
+                                        *training_inks(paint, len(z), dev), paint.blend)
+                read, corners = dec.locate_and_read(dec.pool(channel(picture)))
             loss = _loss(read.float(), z, train_spec.loss, train_spec.bits_target)
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
@@ -245,7 +252,7 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
             if writer is not None and (writer.frames < _video_frames_due(step, train_spec,
                                                                          elapsed(), budget)
                                        or step % train_spec.video_every == 0):
-                writer.write(_training_frame(gen, fixed))
+                writer.write(_training_frame(gen, fixed, paint))
             if step % 25 == 0 or step == train_spec.steps:
                 bits = bits_from_correlation(torch.cat([r[0] for r in recent]),
                                              torch.cat([r[1] for r in recent]))
@@ -376,6 +383,13 @@ def _spread_penalty(strokes, inset: float) -> torch.Tensor:
     return (((mean - 0.5) ** 2 + (std - UNIFORM_STD) ** 2) / UNIFORM_STD ** 2).mean()
 
 
+def _training_paint(spec: Spec):
+    if not spec.model.inks:
+        return None
+    r = spec.render
+    return make_paint(spec.model.inks, r.palette, r.inks, r.paper, "", r.blend)
+
+
 def _init_from(name: str, gen, dec) -> dict:
     """Copy every tensor of another preset's weights whose name and shape match (warm start:
     an HD preset grows from the low-resolution preset whose trunk and decoder it shares)."""
@@ -400,14 +414,14 @@ def _init_from(name: str, gen, dec) -> dict:
 
 
 @torch.no_grad()
-def _training_frame(gen, fixed):
-    from .render.frames import glyph_grid
+def _training_frame(gen, fixed, paint):
+    from .render.frames import CHALK, glyph_grid
     was_training = gen.training
     gen.eval()
     images = gen(fixed).float().cpu()
     gen.train(was_training)
     scale = max(1, 96 // images.shape[-1])
-    return glyph_grid(images, cols=8, gap=2, scale=scale)
+    return glyph_grid(images, cols=8, gap=2, scale=scale, paint=paint or CHALK)
 
 
 def _main_thread() -> bool:

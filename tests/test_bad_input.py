@@ -69,10 +69,11 @@ def test_bad_render_options(trained_tiny, tmp_path, args, needle):
            before, needle)
 
 
-def test_options_a_colour_preset_would_ignore(tmp_path):
+def test_a_colour_preset_wants_an_ink_per_layer(tmp_path):
     before = _files(tmp_path)
-    _check(run_cli("render", "--preset", "color", "--fg", "#ff0000", "--sheet",
-                   str(tmp_path / "s.png")), tmp_path, before, "--fg", "gray presets only")
+    _check(run_cli("render", "--preset", "color", "--inks", "#ff0000", "--sheet",
+                   str(tmp_path / "s.png")), tmp_path, before, "--inks gives 1 colour(s)",
+           "draws 3 layer(s)")
 
 
 # -- message files -----------------------------------------------------------------------------

@@ -66,11 +66,13 @@ def test_sheet_metadata_round_trips(trained_tiny, tmp_path):
     with Image.open(tmp_path / "s.png") as im:
         assert "seeds: 0-5,9" in im.info["parameters"]
         pixels = np.asarray(im)
-    from glyphart.render.frames import PALETTES, gap_shade, parse_color
-    fg, bg = (parse_color(c) for c in PALETTES["ink"])
-    assert tuple(pixels[0, 0]) == gap_shade(fg, bg)  # the frame between glyphs
+    from glyphart.inks import make_paint
+    from glyphart.render.frames import gap_shade
+    paint = make_paint(1, "ink")
+    assert tuple(pixels[0, 0]) == gap_shade(paint)  # the frame between glyphs
     colours, counts = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
-    assert set(map(tuple, colours[np.argsort(counts)[-2:]])) <= {fg, bg, gap_shade(fg, bg)}
+    assert set(map(tuple, colours[np.argsort(counts)[-2:]])) <= \
+        {paint.fg, paint.paper, gap_shade(paint)}
 
 
 @pytest.mark.parametrize("size, dpi, landscape, expected", [
@@ -171,6 +173,7 @@ def test_interrupted_video_leaves_nothing(trained_tiny, tmp_path, monkeypatch):
     (["--sheet", "/proc/nope/sheet.png"], "cannot"),
     (["--palette", "plaid"], "unknown palette 'plaid'"),
     (["--fg", "#12345"], "bad colour"),
+    (["--inks", "#ff0000,#00ff00"], "gives 2 colour(s) but the preset draws 1"),
     (["--poster", "{tmp}/{glyph}.png"], "unknown field {glyph}"),
     (["--message", "{tmp}/missing.npy"], "cannot read message file"),
 ])

@@ -65,14 +65,15 @@ class Render:
 
     @classmethod
     def load(cls, preset: str, seeds: str | None = None, message_files=(), palette=None,
-             fg=None, bg=None, style=None) -> "Render":
+             inks=None, paper=None, blend=None, style=None) -> "Render":
         from ..presets import load_preset
         loaded = load_preset(preset)
         seed_list = parse_seeds(seeds) if seeds is not None else None
         size = loaded.spec.model.message_size
         extra = torch.cat([load_message_file(f, size) for f in message_files]) \
             if message_files else None
-        look = Look.from_preset(loaded, palette=palette, fg=fg, bg=bg, style=style)
+        look = Look.from_preset(loaded, palette=palette, inks=inks, paper=paper, blend=blend,
+                                style=style)
         return cls(loaded, seed_list, extra, [Path(f).name for f in message_files], look)
 
     def glyphs(self, default_seeds: str) -> tuple[list[int], torch.Tensor]:

@@ -1,4 +1,4 @@
-"""Glyph tensors -> pixels: enlarging (ink / smooth / nearest), palettes, uint8 grids.
+"""Glyph tensors -> pixels: enlarging (ink / smooth / nearest), inks on paper, uint8 grids.
 
 `ink` enlarges the generator's logit field (the smooth field before the sigmoid) with a bicubic
 filter and steepens the sigmoid so every edge is about one output pixel wide: glyphs stay crisp
@@ -17,42 +17,16 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import GlyphartError
+from ..inks import Paint, make_paint
 
-PALETTES = {
-    # name: (foreground, background)
-    "chalk": ("#ffffff", "#000000"),
-    "ink": ("#16140f", "#f3eee3"),
-    "blueprint": ("#e9f2ff", "#123a73"),
-    "neon": ("#4dff88", "#07090c"),
-    "gold": ("#f0c35a", "#17140f"),
-    "rose": ("#c2185b", "#fff4f2"),
-    "sepia": ("#3b2410", "#e9d8b8"),
-}
+CHALK = make_paint(1, "chalk")  # white on black: training videos and plain previews
+
 STYLES = ("ink", "smooth", "nearest")
 
 # Glyphs per generator call. At 256 px a larger batch's activations fall out of cache: hd-color
 # draws a glyph in 14 ms in batches of 8-16 and in 36 ms in one batch of 256 (one core, bf16),
 # with identical pixels.
 GENERATOR_BATCH = 16
-
-
-def parse_color(text: str) -> tuple[int, int, int]:
-    t = text.strip().lstrip("#")
-    if len(t) == 3:
-        t = "".join(c * 2 for c in t)
-    try:
-        if len(t) != 6:
-            raise ValueError
-        return tuple(int(t[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
-    except ValueError:
-        raise GlyphartError(f"bad colour {text!r}: use #rrggbb, e.g. #ffcc00") from None
-
-
-def palette_colors(palette: str, fg: str = "", bg: str = "") -> tuple[tuple, tuple]:
-    if palette not in PALETTES:
-        raise GlyphartError(f"unknown palette {palette!r}; use one of {', '.join(PALETTES)}")
-    pfg, pbg = PALETTES[palette]
-    return parse_color(fg or pfg), parse_color(bg or pbg)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,16 +146,9 @@ def enlarge(logits: torch.Tensor, out_h: int, out_w: int, style: str, row0: int 
 # pixels
 
 
-def to_rgb8(images: torch.Tensor, fg=(255, 255, 255), bg=(0, 0, 0)) -> np.ndarray:
-    """(B, C, H, W) in [0, 1] -> (B, H, W, 3) uint8. Gray images are mapped bg -> fg."""
-    x = images.float().clamp(0, 1)
-    if x.shape[1] == 1:
-        fg_t = torch.tensor(fg, dtype=torch.float32).view(1, 3, 1, 1)
-        bg_t = torch.tensor(bg, dtype=torch.float32).view(1, 3, 1, 1)
-        x = bg_t + x * (fg_t - bg_t)
-    else:
-        x = x * 255.0
-    return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+def to_rgb8(images: torch.Tensor, paint: Paint = CHALK) -> np.ndarray:
+    """(B, layers, H, W) coverage in [0, 1] -> (B, H, W, 3) uint8, inks laid on paper."""
+    return paint.to_rgb8(images)
 
 
 def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
@@ -189,23 +156,25 @@ def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def gap_shade(fg, bg, amount: float = 0.16) -> tuple[int, int, int]:
-    """A colour a little towards fg from bg: gaps that frame glyphs without shouting."""
-    return tuple(round(b + (f - b) * amount) for f, b in zip(fg, bg))  # type: ignore[return-value]
+def gap_shade(paint: Paint, amount: float = 0.16) -> tuple[int, int, int]:
+    """A colour a little towards the first ink from the paper: gaps that frame glyphs
+    without shouting."""
+    return tuple(round(b + (f - b) * amount)  # type: ignore[return-value]
+                 for f, b in zip(paint.fg, paint.paper))
 
 
 def glyph_grid(images: torch.Tensor, cols: int | None = None, gap: int = 2, scale: int = 1,
-               fg=(255, 255, 255), bg=(0, 0, 0), gap_color=None) -> np.ndarray:
+               paint: Paint = CHALK, gap_color=None) -> np.ndarray:
     """A uint8 grid of glyphs (nearest-neighbour `scale`) with `gap` pixels between them.
 
-    Gaps default to a shade between bg and fg, so glyphs touching their edges stay apart."""
+    Gaps default to a shade between paper and ink, so glyphs touching their edges stay apart."""
     if scale > 1:
         images = images.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
-    tiles = to_rgb8(images, fg, bg)
+    tiles = to_rgb8(images, paint)
     rows, cols = grid_shape(len(tiles), cols)
     h, w = tiles.shape[1:3]
     canvas = np.empty((rows * h + (rows + 1) * gap, cols * w + (cols + 1) * gap, 3), np.uint8)
-    canvas[:] = gap_color if gap_color is not None else gap_shade(fg, bg)
+    canvas[:] = gap_color if gap_color is not None else gap_shade(paint)
     for i, tile in enumerate(tiles):
         r, c = divmod(i, cols)
         y, x = gap + r * (h + gap), gap + c * (w + gap)

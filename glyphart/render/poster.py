@@ -95,19 +95,19 @@ def hero_layout(page: PageSize, margin: int) -> Layout:
     return Layout([((page.width - side) // 2, (page.height - side) // 2, side)])
 
 
-def _bands(glyph_rows, layout: Layout, page: PageSize, fg, bg):
+def _bands(glyph_rows, layout: Layout, page: PageSize, paint):
     """Yield uint8 bands of the page, drawing only the glyph rows inside each band;
     `glyph_rows(i, side, first, end)` draws rows [first, end) of glyph i at side x side."""
     for y0 in range(0, page.height, BAND_ROWS):
         y1 = min(y0 + BAND_ROWS, page.height)
         band = np.empty((y1 - y0, page.width, 3), np.uint8)
-        band[:] = bg
+        band[:] = paint.paper
         for i, (x, y, side) in enumerate(layout.cells):
             r0, r1 = max(y0, y), min(y1, y + side)
             if r0 >= r1:
                 continue
             pixels = glyph_rows(i, side, r0 - y, r1 - y)
-            band[r0 - y0:r1 - y0, x:x + side] = to_rgb8(pixels, fg, bg)[0]
+            band[r0 - y0:r1 - y0, x:x + side] = to_rgb8(pixels, paint)[0]
         yield band
 
 
@@ -166,14 +166,14 @@ def glyph_row_painter(generator, z: torch.Tensor, layout: Layout, style: str):
 
 
 def draw_poster(preset, plan: PosterPlan, path: str | Path, look: Look) -> Path:
-    fg, bg = look.colors(preset.spec.model.channels)
+    paint = look.paint(preset)
     if Path(path).suffix.lower() == ".svg":
         from .vector import write_svg
         return write_svg(preset, plan.z, path, plan.cells.cells, plan.page.width,
-                         plan.page.height, fg, bg, plan.params, dpi=plan.page.dpi)
-    paint = glyph_row_painter(preset.generator, plan.z, plan.cells, look.style)
+                         plan.page.height, paint, plan.params, dpi=plan.page.dpi)
+    rows = glyph_row_painter(preset.generator, plan.z, plan.cells, look.style)
     return write_png(path, plan.page.width, plan.page.height,
-                     _bands(paint, plan.cells, plan.page, fg, bg),
+                     _bands(rows, plan.cells, plan.page, paint),
                      dpi=plan.page.dpi, text=metadata_text(plan.params))
 
 

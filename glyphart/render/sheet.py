@@ -10,7 +10,8 @@ import torch
 
 from ..errors import GlyphartError
 from ..latent import messages, parse_seeds
-from .frames import glyph_grid, grid_shape, palette_colors, render_glyphs
+from ..inks import Paint, make_paint
+from .frames import glyph_grid, grid_shape, render_glyphs
 from .output import metadata_text, write_image
 
 MAX_SHEET_PIXELS = 20000 * 20000
@@ -20,30 +21,28 @@ MAX_SHEET_PIXELS = 20000 * 20000
 class Look:
     """How glyphs are drawn: shared by sheets, posters and videos."""
     palette: str = "chalk"
-    fg: str = ""
-    bg: str = ""
+    inks: str = ""  # '#rrggbb,...' replacing the palette's inks, one per layer
+    paper: str = ""  # '#rrggbb' replacing the palette's paper
+    blend: str = ""  # multiply or over; "" = the palette's own, else the preset's
     style: str = "ink"
 
-    def colors(self, channels: int):
-        fg, bg = palette_colors(self.palette, self.fg, self.bg)
-        if channels == 3 and not self.bg:
-            bg = (0, 0, 0) if self.palette == "chalk" else bg
-        return fg, bg
+    def paint(self, preset) -> Paint:
+        return make_paint(preset.spec.model.layers, self.palette, self.inks, self.paper,
+                          self.blend, preset.spec.render.blend)
 
     @classmethod
     def from_preset(cls, preset, **overrides) -> "Look":
         r = preset.spec.render
-        if overrides.get("fg") and preset.spec.model.channels == 3:
-            raise GlyphartError(f"--fg colours gray presets only; {preset.name!r} is a colour "
-                                "preset that draws its own colours (--bg sets its background)")
         if overrides.get("style") and preset.spec.model.generator == "strokes":
             raise GlyphartError(f"--style sets how raster glyphs are enlarged; {preset.name!r} "
                                 "draws its strokes exactly at every size (drop --style)")
-        look = cls(palette=r.palette, fg=r.fg, bg=r.bg, style=r.scale)
+        look = cls(palette=r.palette, inks=r.inks, paper=r.paper, style=r.scale)
+        if overrides.get("palette"):  # another palette: the preset's own colours go with it
+            look.inks = look.paper = ""
         for key, value in overrides.items():
             if value is not None:
                 setattr(look, key, value)
-        look.colors(preset.spec.model.channels)  # validate now
+        look.paint(preset)  # validate now
         return look
 
 
@@ -72,11 +71,11 @@ def sheet_image(preset, seeds: list[int], cols: int | None = None, glyph_px: int
     if (size + gap) ** 2 * rows * cols > MAX_SHEET_PIXELS:
         raise GlyphartError("sheet too large; use fewer seeds or a smaller --glyph-px")
     images = render_glyphs(preset.generator, z, size, look.style)
-    fg, bg = look.colors(preset.spec.model.channels)
+    paint = look.paint(preset)
     label_px = max(10, min(24, size // 6)) if labels else 0
-    grid = glyph_grid(images, cols=cols, gap=gap, fg=fg, bg=bg)
+    grid = glyph_grid(images, cols=cols, gap=gap, paint=paint)
     if labels:
-        grid = _add_labels(grid, seeds, cols, size, gap, label_px, fg, bg)
+        grid = _add_labels(grid, seeds, cols, size, gap, label_px, paint.fg, paint.paper)
     return grid
 
 
@@ -129,9 +128,9 @@ def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | N
         if labels:
             raise GlyphartError("--labels prints seed numbers on PNG sheets; drop it for SVG")
         z = messages(preset, seed_list) if z is None else z
-        fg, bg = look.colors(preset.spec.model.channels)
         return write_svg_sheet(preset, z, path, cols or grid_shape(len(z))[1],
-                               glyph_px or preset.spec.model.size, gap, fg, bg, params)
+                               glyph_px or preset.spec.model.size, gap, look.paint(preset),
+                               params)
     image = sheet_image(preset, seed_list, cols, glyph_px, gap, look, labels, z)
     return write_image(path, image, text=metadata_text(params))
 

@@ -77,24 +77,49 @@ def svg_path_data(path, dx: float = 0.0, dy: float = 0.0) -> str:
     return "".join(parts)
 
 
+def layer_strokes(strokes: Strokes, layers: int) -> list[Strokes]:
+    """The strokes of each ink layer (strokes are shared out among layers in order)."""
+    k = strokes.points.shape[1] // layers
+    return [Strokes(strokes.points[:, i * k:(i + 1) * k], strokes.radii[:, i * k:(i + 1) * k],
+                    strokes.taper) for i in range(layers)]
+
+
+def ink_fills(paint) -> list[tuple[str, str]]:
+    """(fill colour, CSS blend mode) of each layer, so that a viewer composites the layers
+    exactly as the raster renderer does: under multiply an ink filters the paper by
+    ink / paper (one ink alone shows exactly its colour), under over it covers what is below."""
+    colour = "#{:02x}{:02x}{:02x}"
+    fills = []
+    for ink in paint.inks:
+        if paint.blend == "multiply":
+            ink = tuple(min(255, round(255 * c / max(p, 1))) for c, p in zip(ink, paint.paper))
+        fills.append((colour.format(*ink), "multiply" if paint.blend == "multiply" else "normal"))
+    return fills
+
+
 def write_svg_sheet(preset, z: torch.Tensor, path: str | Path, cols: int, glyph_px: int,
-                    gap: int, fg, bg, params: dict) -> Path:
+                    gap: int, paint, params: dict) -> Path:
     """An SVG glyph sheet (pixel units), laid out as the PNG sheet is."""
     rows = -(-len(z) // cols)
     cells = [(gap + (i % cols) * (glyph_px + gap), gap + (i // cols) * (glyph_px + gap), glyph_px)
              for i in range(len(z))]
     return write_svg(preset, z, path, cells, cols * glyph_px + (cols + 1) * gap,
-                     rows * glyph_px + (rows + 1) * gap, fg, bg, params)
+                     rows * glyph_px + (rows + 1) * gap, paint, params)
 
 
-def write_svg(preset, z: torch.Tensor, path: str | Path, cells, width: int, height: int, fg, bg,
+def write_svg(preset, z: torch.Tensor, path: str | Path, cells, width: int, height: int, paint,
               params: dict, dpi: float | None = None) -> Path:
-    """An SVG page: glyph i a filled outline in its cell (x, y, side), the paper a rectangle,
-    the parameters in <metadata>. With `dpi` the page has its print size in inches (the
-    viewBox stays in pixels at that dpi, so layouts match the PNG's exactly)."""
-    strokes = preset.strokes(z)  # a raster preset says it has none
-    glyphs = [f'    <path d="{svg_path_data(stroke_outline(strokes[i:i + 1], side), x, y)}"/>'
-              for i, (x, y, side) in enumerate(cells)]
+    """An SVG page: glyph i a filled outline in its cell (x, y, side), one group per ink, the
+    paper a rectangle, the parameters in <metadata>. With `dpi` the page has its print size
+    in inches (the viewBox stays in pixels at that dpi, so layouts match the PNG's exactly)."""
+    layers = layer_strokes(preset.strokes(z), len(paint.inks))  # a raster preset has none
+    groups = []
+    for number, (strokes, (fill, blend)) in enumerate(zip(layers, ink_fills(paint)), 1):
+        style = f' style="mix-blend-mode:{blend}"' if blend != "normal" else ""
+        groups.append(f'  <g id="ink-{number}" fill="{fill}" fill-rule="nonzero"{style}>')
+        groups += [f'    <path d="{svg_path_data(stroke_outline(strokes[i:i + 1], side), x, y)}"/>'
+                   for i, (x, y, side) in enumerate(cells)]
+        groups.append("  </g>")
     size = (f'width="{width / dpi:.4f}in" height="{height / dpi:.4f}in"' if dpi
             else f'width="{width}" height="{height}"')
     colour = "#{:02x}{:02x}{:02x}"
@@ -103,10 +128,8 @@ def write_svg(preset, z: torch.Tensor, path: str | Path, cells, width: int, heig
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" {size} viewBox="0 0 {width} {height}">',
         f"  <metadata>{_escape(metadata)}</metadata>",
-        f'  <rect width="{width}" height="{height}" fill="{colour.format(*bg)}"/>',
-        f'  <g fill="{colour.format(*fg)}" fill-rule="nonzero">',
-        *glyphs,
-        "  </g>",
+        f'  <rect width="{width}" height="{height}" fill="{colour.format(*paint.paper)}"/>',
+        *groups,
         "</svg>", ""])
     write_text(path, text)
     return Path(path)

@@ -53,7 +53,7 @@ def frame_side(cells: int, px: int, gap: int) -> int:
 
 
 def loop_frames(generator, keys: torch.Tensor, frames: int, interp: str, px: int, look: Look,
-                fg, bg, cols: int, gap: int):
+                paint, cols: int, gap: int):
     """Yield uint8 frames of the loop."""
     fn = INTERPOLATIONS[interp]
     cells = keys.shape[0]
@@ -71,7 +71,7 @@ def loop_frames(generator, keys: torch.Tensor, frames: int, interp: str, px: int
             images = draw(logits, px, look.style)
         for i in range(len(ks)):
             yield glyph_grid(images[i * cells:(i + 1) * cells], cols=cols, gap=gap,
-                             fg=fg, bg=bg)
+                             paint=paint)
 
 
 def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, int] = (1, 1),
@@ -98,7 +98,7 @@ def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, in
     frame_side(max(grid), px, gap)
     keys = cell_keys(z, cells)
     frames = frame_count(keys.shape[1], fps, frames_per_key or r.frames_per_key, seconds)
-    fg, bg = look.colors(preset.spec.model.channels)
+    paint = look.paint(preset)
     params = {"kind": "video", "preset": preset.name, "weights": preset.weights_hash,
               "seeds": _compact(list(seeds)), **(extra or {}),
               "options": {"grid": f"{grid[0]}x{grid[1]}", "frames": frames, "fps": fps,
@@ -107,7 +107,7 @@ def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, in
     with VideoWriter(path, fps=fps, crf=crf, speed=speed,
                      comment=metadata_text(params)["glyphart"]) as writer, \
             Progress(frames, f"video {path.name}", quiet=quiet, unit="frame") as bar:
-        for frame in loop_frames(preset.generator, keys, frames, interp, px, look, fg, bg,
+        for frame in loop_frames(preset.generator, keys, frames, interp, px, look, paint,
                                  grid[1], gap):
             writer.write(frame)
             bar.update()
