@@ -296,6 +296,12 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
                    "seed / page.")
 @click.option("--video", type=click.Path(dir_okay=False),
               help="Write a looping video: .webm (VP9), .mp4 (H.264) or .gif.")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Write pen-plotter paths (.svg, mm, a layer per ink) laid out as the poster.")
+@click.option("--pen", type=Finite(0.05, 10), default=0.5, show_default=True,
+              help="Plotter pen width in mm.")
+@click.option("--hatch", type=Finite(0.1, 50), help="Plot raster glyphs' outlines hatched "
+              "with lines this many mm apart.")
 @click.option("--palette", help="Paper and inks by name (`glyphart palettes` lists them): "
               "chalk, ink, ... for gray presets; riso, sumi, screen, night for colour ones.")
 @click.option("--inks", "--fg", "inks", help="Ink colours, one per layer: '#rrggbb' for a gray "
@@ -338,7 +344,8 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
                    "deadline, 5-8 its realtime one (about 3x less CPU at 5 than at 4).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
-def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette, inks, paper,
+def render_cmd(preset_name, seeds, message_files, sheet, poster, video, plot, pen, hatch,
+               palette, inks, paper,
                blend, style,
                grid, glyph_px, gap, labels, size, dpi, landscape, margin, layout, per_page,
                force, video_grid, seconds, frames_per_key, fps, interp, video_px, crf, speed,
@@ -346,10 +353,11 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette,
     """Render glyph sheets, print posters and looping videos from a trained preset."""
     from .presets import safe_file_name
     from .render.api import Render
-    _refuse_ignored_options(click.get_current_context(), sheet=sheet, poster=poster, video=video)
+    _refuse_ignored_options(click.get_current_context(), sheet=sheet, poster=poster, video=video,
+                            plot=plot)
     job = Render.load(preset_name, seeds=seeds, message_files=message_files, palette=palette,
                       inks=inks, paper=paper, blend=blend, style=style)
-    if not (sheet or poster or video):
+    if not (sheet or poster or video or plot):
         sheet = str(Path("outputs") / f"{safe_file_name(job.preset.name)}-sheet.png")
     if sheet:
         path = job.sheet(sheet, grid=grid, glyph_px=glyph_px, gap=gap, labels=labels)
@@ -362,6 +370,9 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette,
         if job.skipped and not quiet:
             click.echo(f"skipped {len(job.skipped)} poster(s) already done with these "
                        "parameters (--force redoes them)")
+    if plot:
+        _done(job.plot(plot, size=size, landscape=landscape, margin=margin, grid=grid, pen=pen,
+                       hatch=hatch or 0.0), quiet)
     if video:
         path = job.video(video, grid=video_grid, seconds=seconds, frames_per_key=frames_per_key,
                          fps=fps, interp=interp, px=video_px, gap=gap, crf=crf, speed=speed,
@@ -372,8 +383,9 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, palette,
 # Which output each render option shapes: given without that output, it would be ignored.
 _OPTION_OUTPUTS = {
     "glyph_px": ("sheet",), "labels": ("sheet",), "gap": ("sheet", "video"),
-    "grid": ("sheet", "poster"), "size": ("poster",), "dpi": ("poster",),
-    "landscape": ("poster",), "margin": ("poster",), "layout": ("poster",),
+    "grid": ("sheet", "poster", "plot"), "size": ("poster", "plot"), "dpi": ("poster",),
+    "landscape": ("poster", "plot"), "margin": ("poster", "plot"), "layout": ("poster",),
+    "pen": ("plot",), "hatch": ("plot",),
     "per_page": ("poster",), "force": ("poster",), "video_grid": ("video",),
     "seconds": ("video",), "frames_per_key": ("video",), "fps": ("video",), "interp": ("video",),
     "video_px": ("video",), "crf": ("video",), "speed": ("video",),

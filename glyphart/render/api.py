@@ -92,9 +92,9 @@ class Render:
     # -- outputs ------------------------------------------------------------------------------
 
     def sheet(self, path, grid=None, glyph_px=None, gap=None, labels=False) -> Path:
-        if Path(path).suffix.lower() not in (".png", ".svg"):
-            raise GlyphartError(f"--sheet {path}: sheets are written as PNG or, for strokes "
-                                "presets, SVG; end the name in .png or .svg")
+        if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise GlyphartError(f"--sheet {path}: sheets are written as PNG, SVG or PDF; end "
+                                "the name in .png, .svg or .pdf")
         if labels and self.extra is not None:
             raise GlyphartError("--labels prints seed numbers, which --message glyphs do not "
                                 "have; drop --labels or --message")
@@ -140,6 +140,20 @@ class Render:
                 yield draw_poster(self.preset, plan, path, self.look)
                 bar.update()
 
+    def plot(self, path, size="a3", landscape=False, margin=None, grid=None, pen=0.5,
+             hatch=0.0) -> Path:
+        """Pen-plotter SVG of the glyphs, laid out as a grid poster of that page size."""
+        from .plot import write_plot
+        from .poster import plan_poster
+        seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
+        plan = plan_poster(self.preset, seeds, size=size, dpi=PLOT_DPI, landscape=landscape,
+                           margin_in=margin, grid=parse_grid(grid), look=self.look, z=z,
+                           extra=self._extra_params())
+        plan.params["kind"] = "plot"
+        return write_plot(self.preset, z, path, plan.cells.cells, plan.page.width,
+                          plan.page.height, self.look.paint(self.preset), plan.params,
+                          PLOT_DPI, pen=pen, hatch=hatch)
+
     def video(self, path, grid="1x1", seconds=None, frames_per_key=None, fps=None, interp=None,
               px=None, gap=None, crf=30, speed=DEFAULT_SPEED, quiet=False) -> Path:
         from .video_loop import render_video
@@ -154,6 +168,9 @@ class Render:
                             seconds=seconds, fps=fps, interp=interp, px=px, gap=gap,
                             look=self.look, crf=crf, speed=speed, z=z, quiet=quiet,
                             extra=self._extra_params())
+
+
+PLOT_DPI = 1000  # the layout's grid in plotter files: 0.025 mm
 
 
 def _template_fields(template: str) -> set[str]:
@@ -177,9 +194,10 @@ def _template_fields(template: str) -> set[str]:
     if found & {"seed", "page"} and len(names) < 3:
         raise GlyphartError(f"bad poster name {template!r}: different seeds or pages would "
                             "share one file name")
-    if Path(template.format(preset="p", seed=0, page=1)).suffix.lower() not in (".png", ".svg"):
-        raise GlyphartError(f"bad poster name {template!r}: posters are written as PNG or, for "
-                            "strokes presets, SVG; end the name in .png or .svg")
+    if Path(template.format(preset="p", seed=0, page=1)).suffix.lower() not in (
+            ".png", ".svg", ".pdf"):
+        raise GlyphartError(f"bad poster name {template!r}: posters are written as PNG, SVG or "
+                            "PDF; end the name in .png, .svg or .pdf")
     return found
 
 

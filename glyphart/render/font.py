@@ -1,7 +1,7 @@
-"""An installable font of a strokes preset's glyphs (TrueType, OpenType CFF or WOFF2),
+"""An installable font of a preset's glyphs (TrueType, OpenType CFF or WOFF2),
 built with fontTools.
 
-Each glyph's outline (vector.stroke_outline) is drawn on a 1000-unit em: the glyph's square is
+Each glyph's outline (outline.py; a colour glyph's inks joined) is drawn on a 1000-unit em: the glyph's square is
 800 units tall, from the baseline to the ascender, with 200 below for the descender. Advance
 widths follow each glyph's ink, with a tenth of the square as side bearings, so a sentence
 sets with even spacing. Characters map A-Z, a-z, 0-9 in seed order, or to the Private Use Area.
@@ -15,7 +15,7 @@ from pathlib import Path
 from ..atomic import atomic_path, write_text
 from ..errors import GlyphartError
 from .output import write_image
-from .vector import stroke_outline
+from .outline import glyph_outlines
 
 UNITS_PER_EM = 1000
 SQUARE = 800  # the glyph's square, baseline to ascender
@@ -61,9 +61,15 @@ def _save(font, path: Path, flavor: str | None) -> Path:
 
 def _outlines(preset, seeds: list[int]):
     """(name, outline, left, right) per glyph: the outline on the square, y down."""
-    strokes = preset.strokes(seeds)  # a raster preset says it has none
+    import pathops
+    from ..latent import messages
+    z = messages(preset, seeds)
     for i, seed in enumerate(seeds):
-        outline = stroke_outline(strokes[i:i + 1], SQUARE)
+        layers = glyph_outlines(preset, z[i:i + 1], SQUARE)[0]
+        outline = layers[0]
+        if len(layers) > 1:  # a colour glyph types as one shape: all its inks together
+            outline = pathops.Path()
+            pathops.union(layers, outline.getPen())
         left, _, right, _ = outline.bounds if outline.area else (0, 0, SQUARE, 0)
         yield f"glyph{seed}", outline, left, right
 

@@ -15,6 +15,7 @@ from ..errors import GlyphartError
 from ..latent import messages
 from .frames import (draws_any_size, edge_sharpness, enlarge, exact_images, generate_logits,
                      to_rgb8)
+from .vector import is_vector, write_vector
 from .output import metadata_text, write_png
 from .sheet import Look, _compact
 
@@ -167,10 +168,9 @@ def glyph_row_painter(generator, z: torch.Tensor, layout: Layout, style: str):
 
 def draw_poster(preset, plan: PosterPlan, path: str | Path, look: Look) -> Path:
     paint = look.paint(preset)
-    if Path(path).suffix.lower() == ".svg":
-        from .vector import write_svg
-        return write_svg(preset, plan.z, path, plan.cells.cells, plan.page.width,
-                         plan.page.height, paint, plan.params, dpi=plan.page.dpi)
+    if is_vector(path):
+        return write_vector(preset, plan.z, path, plan.cells.cells, plan.page.width,
+                            plan.page.height, paint, plan.params, dpi=plan.page.dpi)
     rows = glyph_row_painter(preset.generator, plan.z, plan.cells, look.style)
     return write_png(path, plan.page.width, plan.page.height,
                      _bands(rows, plan.cells, plan.page, paint),

@@ -13,6 +13,7 @@ from ..latent import messages, parse_seeds
 from ..inks import Paint, make_paint
 from .frames import glyph_grid, grid_shape, render_glyphs
 from .output import metadata_text, write_image
+from .vector import is_vector, write_vector_sheet
 
 MAX_SHEET_PIXELS = 20000 * 20000
 
@@ -123,12 +124,12 @@ def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | N
               "seeds": _compact(seed_list), **(extra or {}),
               "options": {"grid": grid or "auto", "glyph_px": glyph_px or "native", "gap": gap,
                           "labels": labels, **asdict(look)}}
-    if Path(path).suffix.lower() == ".svg":
-        from .vector import write_svg_sheet
+    if is_vector(path):
         if labels:
-            raise GlyphartError("--labels prints seed numbers on PNG sheets; drop it for SVG")
+            raise GlyphartError("--labels prints seed numbers on PNG sheets; drop it for "
+                                "SVG and PDF")
         z = messages(preset, seed_list) if z is None else z
-        return write_svg_sheet(preset, z, path, cols or grid_shape(len(z))[1],
+        return write_vector_sheet(preset, z, path, cols or grid_shape(len(z))[1],
                                glyph_px or preset.spec.model.size, gap, look.paint(preset),
                                params)
     image = sheet_image(preset, seed_list, cols, glyph_px, gap, look, labels, z)
