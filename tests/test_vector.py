@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
 import torch
 
 from conftest import assert_one_line_error, run_cli
+from glyphart.presets import BUILTIN_NAMES
 
 
 def test_a_stroke_outline_matches_the_raster_glyph():
     from glyphart.latent import messages
     from glyphart.presets import load_preset
     from glyphart.render.frames import exact_images
-    from glyphart.render.vector import stroke_outline
+    from glyphart.render.outline import stroke_outline
     preset = load_preset("brush")
     z = messages(preset, [0, 5, 11])
     strokes = preset.strokes(z)
@@ -41,10 +43,34 @@ def test_an_svg_sheet_is_svg_with_a_path_per_glyph_and_its_parameters(tmp_path):
     assert meta["preset"] == "brush" and meta["seeds"] == "0-5" and "glyphart_version" in meta
 
 
-def test_raster_presets_say_svg_needs_strokes(tmp_path):
-    assert_one_line_error(run_cli("render", "--preset", "gray", "--sheet",
-                                  str(tmp_path / "s.svg")), "strokes")
-    assert not (tmp_path / "s.svg").exists()
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_every_shipped_presets_outlines_fill_back_to_its_raster_glyphs(name):
+    from glyphart.latent import messages
+    from glyphart.presets import load_preset
+    from glyphart.render.frames import render_glyphs
+    from glyphart.render.outline import glyph_outlines, outline_mask
+    preset = load_preset(name)
+    z = messages(preset, range(6))
+    raster = render_glyphs(preset.generator, z, 512) > 0.5
+    for i, layers in enumerate(glyph_outlines(preset, z, 512)):
+        for k, outline in enumerate(layers):
+            vector = torch.from_numpy(outline_mask(outline, 512))
+            iou = (raster[i, k] & vector).sum().item() / max((raster[i, k] | vector).sum().item(), 1)
+            assert iou >= 0.95, (name, i, k, iou)
+
+
+def test_a_raster_outline_keeps_holes_and_drops_specks():
+    import pathops
+    from glyphart.render.outline import field_outline, outline_mask
+    y, x = torch.meshgrid(torch.linspace(-1, 1, 32), torch.linspace(-1, 1, 32), indexing="ij")
+    r = (x * x + y * y).sqrt()
+    ring = 8 * torch.minimum(r - 0.3, 0.7 - r)  # a ring: ink between radii 0.3 and 0.7
+    speck = 8 * (0.04 - ((x - 0.9) ** 2 + (y - 0.9) ** 2).sqrt())
+    outline = field_outline(torch.maximum(ring, speck), 256)
+    assert len(list(outline.contours)) == 2  # outer edge and hole, the speck dropped
+    mask = outline_mask(outline, 256)
+    assert not mask[128, 128] and mask[128, 128 + 64] and not mask[250, 250]
+    assert isinstance(outline, pathops.Path)
 
 
 def test_an_svg_poster_has_the_print_size_and_the_png_posters_layout(tmp_path):
@@ -100,11 +126,9 @@ def test_a_font_installs_and_types_each_glyph_as_drawn(tmp_path):
         assert _aligned_iou(typed, _ink_crop(drawn[seed])) >= 0.9, char
 
 
-def test_fonts_refuse_other_formats_and_raster_presets(tmp_path):
+def test_fonts_refuse_other_formats_and_too_many_glyphs(tmp_path):
     assert_one_line_error(run_cli("font", "--preset", "brush", "--out", str(tmp_path / "f.eot")),
                           ".ttf, .otf or .woff2")
-    assert_one_line_error(run_cli("font", "--preset", "gray", "--out", str(tmp_path / "f.ttf")),
-                          "strokes")
     assert_one_line_error(run_cli("font", "--preset", "brush", "--seeds", "0-99", "--out",
                                   str(tmp_path / "f.ttf")), "--pua")
     assert list(tmp_path.iterdir()) == []
@@ -125,3 +149,58 @@ def test_otf_and_woff2_fonts_and_a_specimen(tmp_path):
     from PIL import Image
     with Image.open(tmp_path / "brush.specimen.png") as image:
         assert image.format == "PNG" and image.width > 300
+
+
+def test_a_pdf_poster_is_the_png_poster_in_vectors(tmp_path):
+    import numpy as np
+    import pypdfium2
+    from PIL import Image
+    for name in ("seed", "color"):
+        args = ["render", "--preset", name, "--seeds", "0-5", "--size", "a5", "--dpi", "60"]
+        run_cli(*args, "--poster", str(tmp_path / f"{name}.pdf"), check_ok=True)
+        run_cli(*args, "--poster", str(tmp_path / f"{name}.png"), check_ok=True)
+        pdf = pypdfium2.PdfDocument(tmp_path / f"{name}.pdf")
+        width, height = pdf[0].get_size()
+        assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (148, 210)  # A5 in mm
+        meta = json.loads(pdf.get_metadata_dict()["Subject"])
+        assert meta["preset"] == name and meta["options"]["pixels"] == "350x496"
+        vector = np.asarray(pdf[0].render(scale=60 / 72).to_pil().convert("RGB"), float)
+        pdf.close()
+        with Image.open(tmp_path / f"{name}.png") as im:
+            raster = np.asarray(im.convert("RGB"), float)
+        assert abs(vector.shape[0] - raster.shape[0]) <= 1  # the renderer rounds the page up
+        vector = vector[:raster.shape[0], :raster.shape[1]]
+        # The same picture: the same ink in the same place, and the same colours.
+        paper = raster[0, 0]
+        ink_v, ink_r = (np.abs(a - paper).max(-1) > 60 for a in (vector, raster))
+        assert (ink_v & ink_r).sum() / (ink_v | ink_r).sum() > 0.9, name
+        assert np.abs(vector - raster).mean() < 6, name
+
+
+def test_plotter_files_have_a_layer_per_ink_at_the_page_size(tmp_path):
+    import vpype
+    for name, layers, extra in (("brush", [1], []), ("color", [1, 2, 3], []),
+                                ("seed", [1], ["--hatch", "1"])):
+        out = tmp_path / f"{name}.svg"
+        run_cli("render", "--preset", name, "--seeds", "0-5", "--plot", str(out), "--size",
+                "a5", "--landscape", *extra, check_ok=True)
+        doc = vpype.read_multilayer_svg(str(out), 0.1)
+        assert sorted(doc.layers) == layers, name
+        mm = [round(v / 96 * 25.4) for v in doc.page_size]  # vpype works in CSS pixels
+        assert mm == [210, 148] and doc.length() > 0, name
+        assert 'fill="none"' in out.read_text() and "<rect" not in out.read_text()
+
+
+def test_hatching_fills_raster_outlines_with_lines(tmp_path):
+    import vpype
+    lengths = {}
+    for hatch in ([], ["--hatch", "0.5"]):
+        out = tmp_path / f"seed{len(hatch)}.svg"
+        run_cli("render", "--preset", "seed", "--seeds", "0-3", "--plot", str(out), *hatch,
+                check_ok=True)
+        lengths[len(hatch)] = vpype.read_multilayer_svg(str(out), 0.1).length()
+    assert lengths[2] > 2 * lengths[0]
+    assert_one_line_error(run_cli("render", "--preset", "brush", "--plot", str(tmp_path / "b.svg"),
+                                  "--hatch", "1"), "--hatch fills raster outlines")
+    assert_one_line_error(run_cli("render", "--preset", "brush", "--hatch", "1"),
+                          "--hatch applies to --plot")
