@@ -402,6 +402,31 @@ def bench_poster() -> None:
                    f"<={target} GB" if target else "", gb <= target if target else None)
 
 
+def bench_vector() -> None:
+    """Vector outputs, each a fresh `glyphart` process as a user runs it: A0 SVG and PDF
+    posters of 64 brush glyphs (time, size), a 26-glyph font, a plotter file; and a raster
+    preset's outlines (seed's traced logit fields)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("svg", "pdf"):
+            out = f"{tmp}/a0.{kind}"
+            secs, _ = _measured_run(["render", "--preset", "brush", "--seeds", "0-63",
+                                     "--poster", out, "--size", "a0", "-q"])
+            mb = Path(out).stat().st_size / 1e6
+            report("vector", f"A0 {kind.upper()} poster, 64 brush glyphs: time", secs, "s",
+                   "<=10 s", secs <= 10)
+            report("vector", f"A0 {kind.upper()} poster, 64 brush glyphs: size", mb, "MB",
+                   "<=10 MB", mb <= 10)
+        secs, _ = _measured_run(["font", "--preset", "brush", "--seeds", "0-25", "--out",
+                                 f"{tmp}/brush.otf"])
+        report("vector", "26-glyph brush font (.otf)", secs, "s", "<=15 s", secs <= 15)
+        secs, _ = _measured_run(["render", "--preset", "seed", "--seeds", "0-63", "--poster",
+                                 f"{tmp}/seed.pdf", "--size", "a0", "-q"])
+        report("vector", "A0 PDF poster, 64 seed glyphs (traced raster outlines)", secs, "s")
+        secs, _ = _measured_run(["render", "--preset", "brush", "--seeds", "0-63", "--plot",
+                                 f"{tmp}/plot.svg", "--size", "a3", "-q"])
+        report("vector", "A3 plotter file, 64 brush glyphs", secs, "s")
+
+
 def bench_startup() -> None:
     def wall(cmd):
         best = float("inf")
@@ -420,11 +445,11 @@ def bench_startup() -> None:
 
 
 SECTIONS = {"train": bench_train, "quality": bench_quality, "strokes": bench_strokes,
-            "video": bench_video, "poster": bench_poster,
+            "video": bench_video, "poster": bench_poster, "vector": bench_vector,
             "startup": bench_startup}
 # Row sections in table order: `train` also writes the `options` rows.
 _SECTION_ORDER = ["peak", "train", "options", "quality", "strokes", "video", "poster",
-                  "startup"]
+                  "vector", "startup"]
 
 
 def main(argv: list[str]) -> None:
