@@ -414,9 +414,12 @@ def _refuse_ignored_options(ctx, **outputs):
 
 
 @main.command("font")
-@click.option("--preset", "preset_name", required=True, help="A strokes preset (name or .toml).")
+@click.option("--preset", "preset_name", required=True, help="Preset name or .toml path.")
 @click.option("--seeds", default="0-25", show_default=True,
               help="Seeds of the glyphs, mapped in order to A-Z, then a-z, then 0-9.")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False),
+              help="A text file mapping characters to seeds, one 'A 12' per line (instead of "
+                   "--seeds).")
 @click.option("--pua", is_flag=True, help="Map the glyphs to the Private Use Area (U+E000...) "
                                           "instead of letters and digits.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
@@ -426,16 +429,27 @@ def _refuse_ignored_options(ctx, **outputs):
               help="Also write beside it NAME.woff2, NAME.specimen.html (a page that loads it "
                    "and sets a pangram and the alphabet) and NAME.specimen.png.")
 @reports_errors
-def font_cmd(preset_name, seeds, pua, out, specimen):
-    """Build an installable font of a strokes preset's glyphs."""
+def font_cmd(preset_name, seeds, map_file, pua, out, specimen):
+    """Build an installable font of a preset's glyphs."""
+    from click.core import ParameterSource
     from .latent import parse_seeds
     from .presets import load_preset
-    from .render.font import build_font, write_specimen
-    preset, seed_list = load_preset(preset_name), parse_seeds(seeds)
-    path = build_font(preset, seed_list, out, private_use=pua)
+    from .render.font import build_font, read_character_map, write_specimen
+    characters = None
+    if map_file:
+        given = click.get_current_context().get_parameter_source("seeds")
+        if pua or given == ParameterSource.COMMANDLINE:
+            raise GlyphartError("--map says which character types which seed; drop --seeds "
+                                "and --pua")
+        characters, seed_list = read_character_map(map_file)
+    else:
+        seed_list = parse_seeds(seeds)
+    preset = load_preset(preset_name)
+    path = build_font(preset, seed_list, out, private_use=pua, characters=characters)
     click.echo(f"wrote {path}")
     if specimen:
-        for extra in write_specimen(preset, seed_list, path, private_use=pua):
+        for extra in write_specimen(preset, seed_list, path, private_use=pua,
+                                    characters=characters):
             click.echo(f"wrote {extra}")
 
 

@@ -204,3 +204,22 @@ def test_hatching_fills_raster_outlines_with_lines(tmp_path):
                                   "--hatch", "1"), "--hatch fills raster outlines")
     assert_one_line_error(run_cli("render", "--preset", "brush", "--hatch", "1"),
                           "--hatch applies to --plot")
+
+
+def test_a_font_from_a_map_file_and_from_a_raster_preset(tmp_path):
+    from fontTools.ttLib import TTFont
+    mapping = tmp_path / "map.txt"
+    mapping.write_text("# my script\nA 7\nß 3\n\u05d0 12\n", encoding="utf-8")
+    out = tmp_path / "seed.ttf"
+    run_cli("font", "--preset", "seed", "--map", str(mapping), "--out", str(out), check_ok=True)
+    font = TTFont(out)
+    cmap = font.getBestCmap()
+    assert {chr(c) for c in cmap} == {"A", "ß", "\u05d0", " "}
+    assert font["glyf"][cmap[ord("A")]].numberOfContours > 0  # traced from the logit field
+    assert cmap[ord("A")] == "glyph7"
+    mapping.write_text("A 7\nA 8\n")
+    assert_one_line_error(run_cli("font", "--preset", "seed", "--map", str(mapping), "--out",
+                                  str(tmp_path / "x.ttf")), "mapped twice")
+    assert_one_line_error(run_cli("font", "--preset", "seed", "--map", str(mapping), "--seeds",
+                                  "0-3", "--out", str(tmp_path / "x.ttf")), "drop --seeds")
+    assert not (tmp_path / "x.ttf").exists()

@@ -35,18 +35,44 @@ def character_map(count: int, private_use: bool = False) -> list[str]:
     return list(DEFAULT_CHARACTERS[:count])
 
 
+def read_character_map(path: str | Path) -> tuple[list[str], list[int]]:
+    """A map file: one `CHARACTER SEED` pair per line (e.g. `A 12`, `ß 40`), # comments.
+    Returns the characters and their seeds, in the file's order."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise GlyphartError(f"cannot read map file {path}: {e}") from None
+    characters, seeds = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2 or len(parts[0]) != 1 or not parts[1].isdigit():
+            raise GlyphartError(f"map file {path}, line {number}: {line.strip()!r}; write one "
+                                "character, a space and a seed, e.g. 'A 12'")
+        if parts[0] in characters:
+            raise GlyphartError(f"map file {path}, line {number}: {parts[0]!r} is mapped twice")
+        characters.append(parts[0])
+        seeds.append(int(parts[1]))
+    if not characters:
+        raise GlyphartError(f"map file {path} maps no characters; write lines such as 'A 12'")
+    return characters, seeds
+
+
 FORMATS = (".ttf", ".otf", ".woff2")
 
 
-def build_font(preset, seeds: list[int], path: str | Path, private_use: bool = False) -> Path:
+def build_font(preset, seeds: list[int], path: str | Path, private_use: bool = False,
+               characters: list[str] | None = None) -> Path:
     """Write a font of `seeds`' glyphs, named after the preset: TrueType (.ttf), OpenType CFF
-    (.otf) or WOFF2 for the web (.woff2), by the name's extension. Returns its path."""
+    (.otf) or WOFF2 for the web (.woff2), by the name's extension; glyph i types as
+    characters[i] (default: A-Z a-z 0-9, or the Private Use Area). Returns its path."""
     path = Path(path)
     kind = path.suffix.lower()
     if kind not in FORMATS:
         raise GlyphartError(f"--out {path}: fonts are written as .ttf, .otf or .woff2; end the "
                             "name in one of those")
-    font = _builder(preset, seeds, character_map(len(seeds), private_use),
+    font = _builder(preset, seeds, characters or character_map(len(seeds), private_use),
                     cff=kind == ".otf").font
     return _save(font, path, "woff2" if kind == ".woff2" else None)
 
@@ -76,6 +102,7 @@ def _outlines(preset, seeds: list[int]):
 
 def _builder(preset, seeds: list[int], characters: list[str], cff: bool):
     from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.t2CharStringPen import T2CharStringPen
     from fontTools.pens.transformPen import TransformPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -92,8 +119,11 @@ def _builder(preset, seeds: list[int], characters: list[str], cff: bool):
     for name, outline, left, right in _outlines(preset, seeds):
         metrics[name] = (round(right - left) + 2 * BEARING, BEARING)
         pen = new_pen(metrics[name][0])
+        # TrueType draws quadratic curves only: cubic ones (traced raster outlines) are
+        # converted to within one font unit.
+        target = pen if cff else Cu2QuPen(pen, max_err=1.0)
         # y down on the square -> y up from the baseline, ink moved to start at the bearing
-        outline.draw(TransformPen(pen, (1, 0, 0, -1, BEARING - left, SQUARE)))
+        outline.draw(TransformPen(target, (1, 0, 0, -1, BEARING - left, SQUARE)))
         shapes[name] = finish(pen)
         names.append(name)
     family = f"glyphart {preset.name}"
@@ -122,13 +152,13 @@ def _builder(preset, seeds: list[int], characters: list[str], cff: bool):
 PANGRAM = "Sphinx of black quartz judge my vow"
 
 
-def write_specimen(preset, seeds: list[int], font_path: Path, private_use: bool = False
-                   ) -> list[Path]:
+def write_specimen(preset, seeds: list[int], font_path: Path, private_use: bool = False,
+                   characters: list[str] | None = None) -> list[Path]:
     """Beside a font: NAME.woff2 (unless the font is one), an HTML page that loads it and sets
     a pangram and the alphabet, and a PNG of the same set by FreeType. Returns the paths."""
     import io
 
-    characters = character_map(len(seeds), private_use)
+    characters = characters or character_map(len(seeds), private_use)
     typed = set(characters) | {" "}
     lines = ["".join(c for c in PANGRAM if c in typed).strip() or "".join(characters[:12]),
              "".join(characters)]
