@@ -86,9 +86,17 @@ def _train_step(spec, channels_last: bool = True, bf16: bool | None = None,
     generate, read_back = (torch.compile(gen), torch.compile(dec.read)) if compiled \
         else (gen, dec.read)
 
+    paint = None
+    if spec.model.inks:  # ink layers laid on paper, as train.py does
+        from glyphart.inks import composite, make_paint, training_inks
+        r = spec.render
+        paint = make_paint(spec.model.inks, r.palette, r.inks, r.paper, "", r.blend)
+
     def step(with_channel: bool):
         with autocast:
             x = generate(z)
+            if paint is not None:
+                x = composite(x.float(), *training_inks(paint, len(z)), paint.blend)
             read = read_back(dec.pool(channel(x) if with_channel else x))
         loss = torch.nn.functional.mse_loss(read.float(), z)
         opt.zero_grad()
