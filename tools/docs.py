@@ -50,6 +50,63 @@ def table() -> str:
     return "\n".join(rows)
 
 
+def ink_table() -> str:
+    """Colour presets: bits under their own palette and two others (floor: within 15 %), and
+    small parts of each ink alone (floor: <= 0.15)."""
+    rows = ["| preset | palette (own) | bits | other palettes: bits | within 15 % | small parts "
+            "per ink |", "|---|---|---|---|---|---|"]
+    for name in BUILTIN_NAMES:
+        preset = load_preset(name, require_weights=False)
+        met = preset.record.get("metrics", {})
+        if not preset.spec.model.inks or "bits_per_palette" not in met:
+            continue
+        own = met["bits_per_glyph_reference"]
+        others = met["bits_per_palette"]
+        within = all(b >= 0.85 * own for b in others.values())
+        small = met["small_parts_per_ink"]
+        rows.append(f"| `{name}` | {met.get('palette', '')} | {own:.1f} | "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in others.items())
+                    + f" | {'✓' if within else '✗'} | "
+                    + ", ".join(f"{v:.2f}" for v in small)
+                    + f" {'✓' if max(small) <= 0.15 else '✗'} |")
+    return "\n".join(rows)
+
+
+def palettes_table() -> str:
+    from glyphart.inks import PALETTES
+    rows = ["| palette | paper | inks (layer 1 first) | blend | |", "|---|---|---|---|---|"]
+    singles = [name for name, p in PALETTES.items() if len(p.inks) == 1]
+    for name, p in PALETTES.items():
+        if len(p.inks) > 1:
+            rows.append(f"| `{name}` | `{p.paper}` | {' '.join(f'`{c}`' for c in p.inks)} | "
+                        f"{p.blend or 'preset'} | {p.about} |")
+    rows.append(f"| {', '.join(f'`{n}`' for n in singles)} | | one ink each | | gray "
+                "presets' classics (a colour preset needs one ink per layer) |")
+    return "\n".join(rows)
+
+
+def plot_preview(svg: Path, png: Path, px_per_mm: float = 2.0) -> None:
+    """A PNG of what a pen plotter draws from a `glyphart render --plot` file: each path a
+    line of the pen's width in its layer's colour, on white."""
+    import xml.etree.ElementTree as ET
+    from PIL import Image, ImageDraw
+    root = ET.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    width, height = (float(v) for v in root.get("viewBox").split()[2:])
+    pen = max(1, round(float(root.get("stroke-width")) * px_per_mm))
+    image = Image.new("RGB", (round(width * px_per_mm), round(height * px_per_mm)), "white")
+    draw = ImageDraw.Draw(image)
+    for group in root.findall(f"{ns}g"):
+        for path in group.findall(f"{ns}path"):
+            d = path.get("d")
+            points = [tuple(float(c) * px_per_mm for c in p.split(","))
+                      for p in d.strip("MZ ").replace(" L", " ").split()]
+            if d.endswith("Z"):
+                points.append(points[0])
+            draw.line(points, fill=group.get("stroke"), width=pen, joint="curve")
+    image.save(png, optimize=True)
+
+
 def _look(metrics: dict, key: str, sense: str, floor: float) -> str:
     """A look measure with a mark against the script floor (parts <= 3.5, small <= 0.10,
     layout <= 0.45, distinctness >= 0.85)."""
@@ -162,10 +219,19 @@ if __name__ == "__main__":
     readme_path = ROOT / "README.md"
     readme = readme_path.read_text()
     readme = fill(readme, "presets", table())
+    readme = fill(readme, "inks", ink_table())
+    readme = fill(readme, "palettes", palettes_table())
     readme = fill(readme, "performance", performance())
     if "--table-only" not in sys.argv:
         # --render NAME,NAME: render those presets' previews again (missing ones always are)
         chosen = sys.argv[sys.argv.index("--render") + 1] if "--render" in sys.argv else ""
         readme = fill(readme, "sheets", sheets(set(filter(None, chosen.split(",")))))
+        preview = ROOT / "docs" / "brush-plot.png"
+        if "brush" in chosen.split(",") or not preview.is_file():
+            import tempfile
+            with tempfile.TemporaryDirectory() as tmp:
+                plot = Render.load("brush", seeds="0-11").plot(
+                    Path(tmp) / "brush-plot.svg", size="a5", landscape=True, pen=0.6)
+                plot_preview(plot, preview, px_per_mm=3)
     readme_path.write_text(readme)
     print("README.md and docs/ updated")
