@@ -55,7 +55,8 @@ def test_every_shipped_presets_outlines_fill_back_to_its_raster_glyphs(name):
     for i, layers in enumerate(glyph_outlines(preset, z, 512)):
         for k, outline in enumerate(layers):
             vector = torch.from_numpy(outline_mask(outline, 512))
-            iou = (raster[i, k] & vector).sum().item() / max((raster[i, k] | vector).sum().item(), 1)
+            union = max((raster[i, k] | vector).sum().item(), 1)
+            iou = (raster[i, k] & vector).sum().item() / union
             assert iou >= 0.95, (name, i, k, iou)
 
 

@@ -1,10 +1,11 @@
 """An installable font of a preset's glyphs (TrueType, OpenType CFF or WOFF2),
 built with fontTools.
 
-Each glyph's outline (outline.py; a colour glyph's inks joined) is drawn on a 1000-unit em: the glyph's square is
-800 units tall, from the baseline to the ascender, with 200 below for the descender. Advance
-widths follow each glyph's ink, with a tenth of the square as side bearings, so a sentence
-sets with even spacing. Characters map A-Z, a-z, 0-9 in seed order, or to the Private Use Area.
+Each glyph's outline (outline.py; a colour glyph's inks joined) is drawn on a 1000-unit em:
+the glyph's square is 800 units tall, from the baseline to the ascender, with 200 below for
+the descender. Advance widths follow each glyph's ink, with a tenth of the square as side
+bearings, so a sentence sets with even spacing. Characters map A-Z, a-z, 0-9 in seed order,
+to the Private Use Area, or as a map file says.
 """
 
 from __future__ import annotations
