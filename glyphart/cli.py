@@ -216,6 +216,7 @@ def eval_cmd(preset, as_json, n, quiet):
     click.echo(f"  distinctness                  {result['distinctness']}")
     if "small_parts_per_ink" in result:
         click.echo(f"  small parts, each ink         {result['small_parts_per_ink']}")
+        click.echo(f"  shared layout, each ink       {result['shared_layout_per_ink']}")
         click.echo("bits per glyph (reference) under other palettes:")
         for name, bits in result["bits_per_palette"].items():
             click.echo(f"  {name:29} {bits}")

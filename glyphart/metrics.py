@@ -167,8 +167,9 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
     bits_ref = bits_from_correlation(ref_sent, ref_read)
     inks = {}
     if spec.inks:
-        inks = {"small_parts_per_ink": [look_measures(glyphs[:, i:i + 1])["small_parts"]
-                                        for i in range(spec.inks)],
+        alone = [look_measures(glyphs[:, i:i + 1]) for i in range(spec.inks)]
+        inks = {"small_parts_per_ink": [m["small_parts"] for m in alone],
+                "shared_layout_per_ink": [m["shared_layout"] for m in alone],
                 "palette": preset.spec.render.palette, "bits_per_palette": per_palette}
     return {
         **look_measures(glyphs), **inks,

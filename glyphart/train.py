@@ -344,7 +344,7 @@ def _loss(read: torch.Tensor, sent: torch.Tensor, kind: str, bits_target: float 
 
 def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Tensor:
     """What the artist asks of the look: little grey, few bold shapes, an ink budget, glyphs
-    that do not share one layout."""
+    (and each of their inks) that do not share one layout."""
     start, full = train_spec.look_ramp
     phase = min(1.0, max(0.0, (progress - start) / max(full - start, 1e-9)))
     penalty = images.new_zeros(())
@@ -361,8 +361,12 @@ def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Te
         edges = (dx * dx + dy * dy + 1e-8).sqrt().mean() * images.shape[-1] / 64
         penalty = penalty + phase * train_spec.perimeter * edges
     if train_spec.layout > 0:
-        mean_image = images.mean((0, 1))
-        penalty = penalty + train_spec.layout * mean_image.std() / mean_image.mean().clamp_min(1e-6)
+        # Per ink layer: inks that each keep a home of their own (one always on the left, one
+        # on the right) would flatten the mean of them all, and every glyph would still be the
+        # same composition.
+        mean_images = images.mean(0).flatten(1)
+        shared = mean_images.std(1) / mean_images.mean(1).clamp_min(1e-6)
+        penalty = penalty + train_spec.layout * shared.mean()
     low, high = train_spec.ink
     if low > 0 or high < 1:
         brightness = images.mean((2, 3))  # per channel: no colour may go dark and idle
