@@ -165,3 +165,26 @@ def test_the_headline_loop_is_drawn_in_the_palettes_inks_and_their_overprints(tm
             "--seconds", "0.5", "--video-px", "160", check_ok=True)
     decoded = np.concatenate([f.reshape(-1, 3) for f in iio.imread(out)]).astype(float)
     assert _unmixable(decoded, paint, tolerance=24.0) < 0.02
+
+
+RASTER_INKS = TINY.replace('name = "tiny"', 'name = "rasterinks"').replace(
+    "message_size = 16", "message_size = 16\nchannels = 3\ninks = 2").replace(
+    "[render]", '[render]\npalette = "sumi"\nblend = "over"')
+
+
+def test_a_raster_colour_preset_draws_ink_layers_too(tmp_path):
+    from glyphart.presets import load_preset
+    from glyphart.spec import load_spec
+    from glyphart.train import train
+    path = write_tiny(tmp_path, RASTER_INKS, "rasterinks")
+    train(load_spec(path), path, steps=4, quiet=True, eval_messages=1024)
+    preset = load_preset(str(path))
+    z = torch.randn(2, 16)
+    assert preset.generator(z).shape == (2, 2, 16, 16)
+    assert preset.picture(z).shape == (2, 3, 16, 16)
+    out = tmp_path / "s.png"
+    run_cli("render", "--preset", str(path), "--sheet", str(out), "--gap", "0", check_ok=True)
+    assert _unmixable(_colours(out), preset.paint()) < 0.002
+    svg = tmp_path / "s.svg"
+    run_cli("render", "--preset", str(path), "--sheet", str(svg), "--seeds", "0-1", check_ok=True)
+    assert svg.read_text().count('<g id="ink-') == 2
