@@ -40,7 +40,7 @@ def test_shipped_preset_is_trained_and_stable(name):
     assert record["metrics"]["bits_per_glyph_reference"] > 0
     expected = json.loads(REFERENCE.read_text())[name]
     got = fingerprint(name)
-    assert got["shape"] == expected["shape"] == [spec.model.channels, spec.model.size,
+    assert got["shape"] == expected["shape"] == [spec.model.layers, spec.model.size,
                                                  spec.model.size]
     assert got["mean"] == pytest.approx(expected["mean"], abs=2e-3)
     assert got["std"] == pytest.approx(expected["std"], abs=2e-3)

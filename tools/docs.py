@@ -126,9 +126,10 @@ def sheets(render: set[str]) -> str:
         path = docs / f"{name}-sheet.png"
         if name in render or not path.is_file():
             job = Render.load(name, seeds="0-63")
-            # hd-color's and brush's many antialiased edges need smaller cells (as seed's) to stay
-            # within the 300 KB a README preview may weigh
-            px = 56 if name in ("seed", "brush", "hd-color") else 64
+            # many antialiased edges (brush's, seed's) and overprinted inks need smaller cells
+            # to stay within the 300 KB a README preview may weigh
+            colour = load_preset(name, require_weights=False).spec.model.inks
+            px = 52 if colour else 56 if name in ("seed", "brush") else 64
             job.sheet(path, grid="4x16", glyph_px=px, gap=3)
         lines.append(f"**{name}** — seeds 0–63\n\n![{name}](docs/{path.name})\n")
     video = docs / "hd-color-loop.webm"
