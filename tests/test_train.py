@@ -76,7 +76,7 @@ ALL_TRANSFORMS = {
 
 @pytest.mark.parametrize("name", sorted(ALL_TRANSFORMS))
 def test_gradients_reach_generator_through_each_transformation(name):
-    spec = spec_from_dict({"model": {"channels": 3, "size": 16, "message_size": 8,
+    spec = spec_from_dict({"model": {"channels": 3, "inks": 3, "size": 16, "message_size": 8,
                                      "widths": [16, 8, 8], "decoder_widths": [8, 8]},
                            "channel": {name: ALL_TRANSFORMS[name]}})
     torch.manual_seed(0)
@@ -283,3 +283,18 @@ def test_a_pooling_decoder_meets_the_channel_at_full_resolution(tmp_path):
     metrics = record["metrics"]
     assert metrics["bits_per_glyph"] > 1.0
     assert metrics["bits_per_glyph"] == metrics["bits_per_glyph_reference"]
+
+
+def test_the_layout_penalty_sees_each_ink_keep_a_home():
+    """Two inks that always take the same halves (one left, one right) flatten the mean of
+    the union, but every glyph is one composition: penalised per ink, they cost more than
+    inks that change sides from glyph to glyph."""
+    from glyphart.train import _look_penalty
+    spec = spec_from_dict({"train": {"layout": 1.0}}).train
+    homes = torch.zeros(8, 2, 8, 8)
+    homes[:, 0, :, :4] = 1.0
+    homes[:, 1, :, 4:] = 1.0
+    varied = homes.clone()
+    varied[::2] = varied[::2].flip(-1)  # every other glyph swaps sides
+    assert float(_look_penalty(homes, spec, 1.0)) > 0.9
+    assert float(_look_penalty(varied, spec, 1.0)) < 0.1
