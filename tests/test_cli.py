@@ -36,7 +36,7 @@ def test_preset_new_copies_toml_and_optionally_weights(tmp_path, monkeypatch, tr
     assert copied.is_file() and str(copied) in proc.stdout
     assert 'name = "my-gray"' in copied.read_text()
     shown = run_cli("preset", "show", "my-gray", check_ok=True)
-    assert "message_size = 128" in shown.stdout and "untrained" in shown.stdout
+    assert "inks = 3" in shown.stdout and "untrained" in shown.stdout
     assert_one_line_error(run_cli("preset", "new", "my-gray", "--from", "hd-color"),
                           "already exists", "--force")
     # With weights, to a path: the copy renders straight away.
