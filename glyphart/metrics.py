@@ -138,6 +138,15 @@ def other_palettes(preset, count: int = 2) -> list[str]:
             and len(p.inks) >= preset.spec.model.inks and p.blend in ("", r.blend)][:count]
 
 
+@torch.no_grad()
+def stroke_layouts(generator, z: torch.Tensor) -> list[float]:
+    """Each stroke's own shared layout over glyphs z: a stroke that keeps a home (always on the
+    left, always across the top) scores high though the glyphs' union may not."""
+    each = generator.logits_of(generator.strokes(z), each_stroke=True)
+    return [look_measures(torch.sigmoid(each[:, i:i + 1]).float().cpu())["shared_layout"]
+            for i in range(each.shape[1])]
+
+
 def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu",
              quiet: bool = True) -> dict:
     """All metrics of a loaded preset, under its own channel and the reference channel."""
@@ -162,17 +171,19 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
             sent, read = read_back(lambda z: dec(reference(preset.picture(z, paint))), n,
                                    spec.message_size, seed, device=device, bar=bar)
             per_palette[name] = round(bits_from_correlation(sent, read), 2)
+    z = messages(spec.message_size, range(64)).to(device)
     with torch.no_grad():
-        glyphs = preset.generator(messages(spec.message_size, range(64)).to(device)).float().cpu()
+        glyphs = preset.generator(z).float().cpu()
     bits_ref = bits_from_correlation(ref_sent, ref_read)
-    inks = {}
+    extra = {"shared_layout_per_stroke": stroke_layouts(preset.generator, z)} \
+        if spec.generator == "strokes" else {}
     if spec.inks:
         alone = [look_measures(glyphs[:, i:i + 1]) for i in range(spec.inks)]
-        inks = {"small_parts_per_ink": [m["small_parts"] for m in alone],
-                "shared_layout_per_ink": [m["shared_layout"] for m in alone],
-                "palette": preset.spec.render.palette, "bits_per_palette": per_palette}
+        extra |= {"small_parts_per_ink": [m["small_parts"] for m in alone],
+                  "shared_layout_per_ink": [m["shared_layout"] for m in alone],
+                  "palette": preset.spec.render.palette, "bits_per_palette": per_palette}
     return {
-        **look_measures(glyphs), **inks,
+        **look_measures(glyphs), **extra,
         "bits_per_glyph": round(bits_from_correlation(own_sent, own_read), 2),
         "bits_per_glyph_reference": round(bits_ref, 2),
         "identification_accuracy": round(identification_accuracy(ref_sent, ref_read, k), 4),

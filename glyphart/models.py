@@ -237,8 +237,10 @@ class StrokeGenerator(nn.Module):
         return self.logits_of(self.strokes(z), size, rows)
 
     def logits_of(self, strokes: Strokes, size: int | None = None,
-                  rows: tuple[int, int] | None = None) -> torch.Tensor:
-        """The logit field of given strokes (see `logits`)."""
+                  rows: tuple[int, int] | None = None, each_stroke: bool = False
+                  ) -> torch.Tensor:
+        """The logit field of given strokes (see `logits`); with `each_stroke`, one layer per
+        stroke instead of per ink (`join_strokes` makes the glyph of them)."""
         native = size is None
         size = size or self.spec.size
         # The soft union's temperature is a property of the shape (glyph units), so overlaps
@@ -246,8 +248,16 @@ class StrokeGenerator(nn.Module):
         union = 0.5 / self.spec.size
         edge = (self.spec.softness if native else 0.3) / size
         # Past 6 edge widths the sigmoid is flat (ink and gradient 0.25 %): plain paper.
-        return stroke_field(strokes, size, union, 6 * edge + 2 * union, rows,
-                            self.spec.layers) / edge
+        layers = strokes.points.shape[1] if each_stroke else self.spec.layers
+        return stroke_field(strokes, size, union, 6 * edge + 2 * union, rows, layers) / edge
+
+    def join_strokes(self, each: torch.Tensor) -> torch.Tensor:
+        """Native-size logits of each stroke (B, K, H, W) -> each ink layer's, exactly as
+        `logits` draws them (the same soft union, in logit units)."""
+        b, k, h, w = each.shape
+        temperature = 0.5 / self.spec.softness  # the union's 0.5 / size over the edge's softness / size
+        grouped = each.view(b, self.spec.layers, k // self.spec.layers, h, w)
+        return temperature * torch.logsumexp(grouped / temperature, 2)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Coverage in [0, 1], shape (B, layers, size, size)."""

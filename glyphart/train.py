@@ -221,7 +221,14 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
                 strokes = gen.strokes(z) if spec.model.generator == "strokes" else None
-                logits = gen.logits(z) if strokes is None else gen.logits_of(strokes)
+                each = None  # each stroke's own logits, when its layout is penalised
+                if strokes is None:
+                    logits = gen.logits(z)
+                elif train_spec.stroke_layout > 0:
+                    each = gen.logits_of(strokes, each_stroke=True)
+                    logits = gen.join_strokes(each)
+                else:
+                    logits = gen.logits_of(strokes)
                 noisy = logits
                 if train_spec.logit_noise > 0:  # grey becomes unreliable: ink must saturate
                     noisy = logits + train_spec.logit_noise * torch.randn_like(logits)
@@ -235,6 +242,9 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                 moved = channel.moved_corners().to(dev)
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
             loss = loss + _look_penalty(torch.sigmoid(logits.float()), train_spec, progress)
+            if each is not None:
+                weight = _phase(progress, train_spec.look_ramp) * train_spec.stroke_layout
+                loss = loss + weight * _shared_layout(torch.sigmoid(each.float())).mean()
             if strokes is not None and train_spec.spread > 0:
                 loss = loss + train_spec.spread * _spread_penalty(strokes, spec.model.inset)
             opt.zero_grad(set_to_none=True)
@@ -342,11 +352,23 @@ def _loss(read: torch.Tensor, sent: torch.Tensor, kind: str, bits_target: float 
     return nn.functional.mse_loss(read, sent)
 
 
+def _phase(progress: float, ramp) -> float:
+    """0 before the ramp's start, rising to 1 at its end (fractions of the run)."""
+    start, full = ramp
+    return min(1.0, max(0.0, (progress - start) / max(full - start, 1e-9)))
+
+
+def _shared_layout(images: torch.Tensor) -> torch.Tensor:
+    """Each layer's shared layout over the batch (B, layers, H, W) -> (layers,): the spatial
+    std / mean of its mean image, as `glyphart eval` measures it (there on binarised ink)."""
+    mean_images = images.mean(0).flatten(1)
+    return mean_images.std(1) / mean_images.mean(1).clamp_min(1e-6)
+
+
 def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Tensor:
     """What the artist asks of the look: little grey, few bold shapes, an ink budget, glyphs
     (and each of their inks) that do not share one layout."""
-    start, full = train_spec.look_ramp
-    phase = min(1.0, max(0.0, (progress - start) / max(full - start, 1e-9)))
+    phase = _phase(progress, train_spec.look_ramp)
     penalty = images.new_zeros(())
     if train_spec.saturation > 0:
         penalty = penalty + phase * train_spec.saturation * (4 * images * (1 - images)).mean()
@@ -364,9 +386,7 @@ def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Te
         # Per ink layer: inks that each keep a home of their own (one always on the left, one
         # on the right) would flatten the mean of them all, and every glyph would still be the
         # same composition.
-        mean_images = images.mean(0).flatten(1)
-        shared = mean_images.std(1) / mean_images.mean(1).clamp_min(1e-6)
-        penalty = penalty + train_spec.layout * shared.mean()
+        penalty = penalty + train_spec.layout * _shared_layout(images).mean()
     low, high = train_spec.ink
     if low > 0 or high < 1:
         brightness = images.mean((2, 3))  # per channel: no colour may go dark and idle

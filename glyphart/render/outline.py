@@ -38,6 +38,11 @@ def glyph_outlines(preset, z: torch.Tensor, side: float) -> list[list]:
     return [[field_outline(field, side) for field in glyph] for glyph in logits]
 
 
+def cell_outlines(preset, z: torch.Tensor, cells) -> list[list]:
+    """Per cell (x, y, side) of a page, glyph i's outline per ink layer, at that cell's side."""
+    return [glyph_outlines(preset, z[i:i + 1], side)[0] for i, (_, _, side) in enumerate(cells)]
+
+
 def layer_strokes(strokes: Strokes, layers: int) -> list[Strokes]:
     """The strokes of each ink layer (strokes are shared out among layers in order)."""
     k = strokes.points.shape[1] // layers

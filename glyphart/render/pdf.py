@@ -11,7 +11,7 @@ import torch
 
 from .. import __version__
 from ..atomic import atomic_path
-from .outline import glyph_outlines
+from .outline import cell_outlines
 
 POINTS_PER_INCH = 72
 SCREEN_DPI = 96  # a sheet's pixels, printed: CSS's 96 per inch
@@ -37,7 +37,7 @@ def write_pdf(preset, z: torch.Tensor, path: str | Path, cells, width: int, heig
     pdf.add_page()
     pdf.set_fill_color(*paint.paper)
     pdf.rect(0, 0, width * scale, height * scale, style="F")
-    outlines = [glyph_outlines(preset, z[i:i + 1], side)[0] for i, (_, _, side) in enumerate(cells)]
+    outlines = cell_outlines(preset, z, cells)
     for layer, (fill, blend) in enumerate(ink_fills(paint)):
         drawing = PaintedPath()
         drawing.style.paint_rule = PathPaintRule.FILL_NONZERO

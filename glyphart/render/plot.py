@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import torch
@@ -56,7 +57,7 @@ def write_plot(preset, z: torch.Tensor, path: str | Path, cells, width: int, hei
         'xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
         f'width="{w:.3f}mm" height="{h:.3f}mm" viewBox="0 0 {w:.3f} {h:.3f}" fill="none" '
         f'stroke-width="{pen}" stroke-linecap="round" stroke-linejoin="round">',
-        f"  <metadata>{_escape(metadata)}</metadata>",
+        f"  <metadata>{escape(metadata)}</metadata>",
         *groups,
         "</svg>", ""])
     write_text(path, text)
@@ -107,7 +108,3 @@ def hatch_lines(contours: list[np.ndarray], side: float, spacing: float) -> list
 def _path(points: np.ndarray, closed: bool) -> str:
     coords = " L".join(f"{px:.3f},{py:.3f}" for px, py in points)
     return f'    <path d="M{coords}{" Z" if closed else ""}"/>'
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import torch
 
 from .. import __version__
 from ..atomic import write_text
-from .outline import glyph_outlines
+from .outline import cell_outlines
 
 def svg_path_data(path, dx: float = 0.0, dy: float = 0.0) -> str:
     """SVG path data of a pathops Path, shifted by (dx, dy), to 0.01 units."""
@@ -64,7 +65,7 @@ def write_svg(preset, z: torch.Tensor, path: str | Path, cells, width: int, heig
     """An SVG page: glyph i a filled outline in its cell (x, y, side), one group per ink, the
     paper a rectangle, the parameters in <metadata>. With `dpi` the page has its print size
     in inches (the viewBox stays in pixels at that dpi, so layouts match the PNG's exactly)."""
-    outlines = [glyph_outlines(preset, z[i:i + 1], side)[0] for i, (_, _, side) in enumerate(cells)]
+    outlines = cell_outlines(preset, z, cells)
     groups = []
     for layer, (fill, blend) in enumerate(ink_fills(paint)):
         style = f' style="mix-blend-mode:{blend}"' if blend != "normal" else ""
@@ -79,13 +80,9 @@ def write_svg(preset, z: torch.Tensor, path: str | Path, cells, width: int, heig
     text = "\n".join([
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" {size} viewBox="0 0 {width} {height}">',
-        f"  <metadata>{_escape(metadata)}</metadata>",
+        f"  <metadata>{escape(metadata)}</metadata>",
         f'  <rect width="{width}" height="{height}" fill="{colour.format(*paint.paper)}"/>',
         *groups,
         "</svg>", ""])
     write_text(path, text)
     return Path(path)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
