@@ -214,8 +214,8 @@ def eval_cmd(preset, as_json, n, quiet):
     click.echo(f"  small parts                   {result['small_parts']}")
     click.echo(f"  shared layout                 {result['shared_layout']}")
     click.echo(f"  distinctness                  {result['distinctness']}")
-    if "shared_layout_per_stroke" in result:
-        click.echo(f"  shared layout, each stroke    {result['shared_layout_per_stroke']}")
+    if "stroke_homes" in result:
+        click.echo(f"  homes, each stroke            {result['stroke_homes']}")
     if "small_parts_per_ink" in result:
         click.echo(f"  small parts, each ink         {result['small_parts_per_ink']}")
         click.echo(f"  shared layout, each ink       {result['shared_layout_per_ink']}")

@@ -138,13 +138,23 @@ def other_palettes(preset, count: int = 2) -> list[str]:
             and len(p.inks) >= preset.spec.model.inks and p.blend in ("", r.blend)][:count]
 
 
+def homes(each: torch.Tensor) -> torch.Tensor:
+    """How much each of K strokes keeps a home of its own, from their coverage (B, K, H, W):
+    the distance (RMS over pixels) of its mean image over the batch from the mean image of
+    all K, relative to that image's mean ink. 0 when strokes are interchangeable (any may be
+    anywhere any other may be); high when one is always on the left, one always across the
+    top, and every glyph is a variation on one composition, which the glyphs' shared layout
+    does not see."""
+    means = each.mean(0).flatten(1)
+    pooled = means.mean(0, keepdim=True)
+    return ((means - pooled).pow(2).mean(1) + 1e-12).sqrt() / pooled.mean().clamp_min(1e-6)
+
+
 @torch.no_grad()
-def stroke_layouts(generator, z: torch.Tensor) -> list[float]:
-    """Each stroke's own shared layout over glyphs z: a stroke that keeps a home (always on the
-    left, always across the top) scores high though the glyphs' union may not."""
+def stroke_homes(generator, z: torch.Tensor) -> list[float]:
+    """`homes` of a stroke generator's glyphs z, on binarised ink as the look measures."""
     each = generator.logits_of(generator.strokes(z), each_stroke=True)
-    return [look_measures(torch.sigmoid(each[:, i:i + 1]).float().cpu())["shared_layout"]
-            for i in range(each.shape[1])]
+    return [round(float(h), 3) for h in homes((each > 0).double().cpu())]
 
 
 def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu",
@@ -175,7 +185,7 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
     with torch.no_grad():
         glyphs = preset.generator(z).float().cpu()
     bits_ref = bits_from_correlation(ref_sent, ref_read)
-    extra = {"shared_layout_per_stroke": stroke_layouts(preset.generator, z)} \
+    extra = {"stroke_homes": stroke_homes(preset.generator, z)} \
         if spec.generator == "strokes" else {}
     if spec.inks:
         alone = [look_measures(glyphs[:, i:i + 1]) for i in range(spec.inks)]

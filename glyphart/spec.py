@@ -201,7 +201,7 @@ class TrainSpec:
                                "glyphs become clean shapes instead of grey clouds")
     look_ramp: list = _f([0.15, 0.5], length=2, lo=0.0, hi=1.0,
                          doc="fractions of the run over which the look penalties (saturation, "
-                             "perimeter, stroke_layout) phase in: shapes form first, then clean up (from the "
+                             "perimeter, homes) phase in: shapes form first, then clean up (from the "
                              "start, the generator can fall into all-black)")
     perimeter: float = _f(0.0, lo=0.0, hi=100.0,
                           doc="weight of a penalty on edge length (mean gradient magnitude, as at 64 px): "
@@ -213,11 +213,11 @@ class TrainSpec:
                        doc="weight of a penalty on a shared layout (the spatial std / mean of "
                            "the batch's mean image): glyphs that place their ink differently, "
                            "not one motif that every glyph repeats. On from the first step")
-    stroke_layout: float = _f(0.0, lo=0.0, hi=100.0,
-                              doc="strokes generator: weight of a penalty on each stroke's own "
-                                  "shared layout, phased in over look_ramp: no stroke keeps a "
-                                  "home (one always on the left, one always across the top), so "
-                                  "glyphs are not variations on one composition")
+    homes: float = _f(0.0, lo=0.0, hi=100.0,
+                      doc="strokes generator: weight of a penalty on strokes that keep a home "
+                          "of their own (one always on the left, one always across the top: "
+                          "every glyph a variation on one composition), phased in over "
+                          "look_ramp; strokes become interchangeable, any may be anywhere")
     spread: float = _f(0.0, lo=0.0, hi=100.0,
                        doc="strokes generator: weight of a penalty that spreads each control "
                            "point uniformly over the glyph across messages (no stroke keeps a "
@@ -402,7 +402,7 @@ def spec_from_dict(data: dict, source: str = "<preset>") -> Spec:
 def _check_consistency(spec: Spec, source: str):
     m = spec.model
     stages = len(m.widths) - 1
-    for name in ("stroke_layout", "spread"):
+    for name in ("homes", "spread"):
         if getattr(spec.train, name) and m.generator != "strokes":
             raise GlyphartError(f"{source}: [train] {name} acts on strokes; a {m.generator} "
                                 "generator has none (remove it, or set [model] generator = "

@@ -24,7 +24,7 @@ from .channel import build_channel
 from .errors import GlyphartError
 from .inks import composite, make_paint, training_inks
 from .latent import messages
-from .metrics import bits_from_correlation, evaluate
+from .metrics import bits_from_correlation, evaluate, homes
 from .models import build_models
 from .lock import exclusive_lock
 from .presets import (Preset, PresetFiles, check_tensor_values, module_part, read_tensors,
@@ -221,10 +221,10 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
             z = torch.randn(train_spec.batch, spec.model.message_size, device=dev)
             with autocast:
                 strokes = gen.strokes(z) if spec.model.generator == "strokes" else None
-                each = None  # each stroke's own logits, when its layout is penalised
+                each = None  # each stroke's own logits, when its homes are penalised
                 if strokes is None:
                     logits = gen.logits(z)
-                elif train_spec.stroke_layout > 0:
+                elif train_spec.homes > 0:
                     each = gen.logits_of(strokes, each_stroke=True)
                     logits = gen.join_strokes(each)
                 else:
@@ -243,8 +243,8 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
             loss = loss + _look_penalty(torch.sigmoid(logits.float()), train_spec, progress)
             if each is not None:
-                weight = _phase(progress, train_spec.look_ramp) * train_spec.stroke_layout
-                loss = loss + weight * _shared_layout(torch.sigmoid(each.float())).mean()
+                weight = _phase(progress, train_spec.look_ramp) * train_spec.homes
+                loss = loss + weight * homes(torch.sigmoid(each.float())).mean()
             if strokes is not None and train_spec.spread > 0:
                 loss = loss + train_spec.spread * _spread_penalty(strokes, spec.model.inset)
             opt.zero_grad(set_to_none=True)

@@ -97,39 +97,39 @@ def test_each_strokes_own_field_joins_into_the_glyph(inks):
         assert torch.allclose(gen.join_strokes(each), gen.logits_of(strokes), atol=1e-5)
 
 
-def test_the_stroke_layout_penalty_drives_strokes_out_of_their_homes():
+def test_the_homes_penalty_sees_strokes_keep_a_home_and_drives_them_out():
     """Strokes that each keep a home (the first always on the left, the second always on the
-    right) score high per stroke though their union covers the glyph evenly; descending the
-    penalty on the control points moves them apart from glyph to glyph."""
-    from glyphart.train import _shared_layout
+    right) cost much more than the same strokes trading places from glyph to glyph, though
+    their union covers the glyph alike; descending the penalty on the control points makes
+    them interchangeable."""
+    from glyphart.metrics import homes
     gen, _ = build_models(spec_from_dict({"model": dict(STROKES_MODEL, strokes=2)}).model)
     g = torch.Generator().manual_seed(0)
     points = torch.rand(32, 2, 7, 2, generator=g) * 0.2
     points[:, 0, :, 0] += 0.1   # stroke 0 on the left
     points[:, 1, :, 0] += 0.7   # stroke 1 on the right
     points[:, :, :, 1] = torch.rand(32, 2, 7, generator=g)
-    points.requires_grad_()
     radii = torch.full((32, 2, 3), 0.06)
 
-    def per_stroke(p):
-        each = gen.logits_of(S.Strokes(p, radii), each_stroke=True)
-        return _shared_layout(torch.sigmoid(each)).mean()
+    def cost(p):
+        return homes(torch.sigmoid(gen.logits_of(S.Strokes(p, radii), each_stroke=True))).mean()
 
-    start = float(per_stroke(points.detach()))
-    swapped = points.detach().clone()
+    start = float(cost(points))
+    swapped = points.clone()
     swapped[::2] = swapped[::2].flip(1)  # every other glyph swaps its strokes' places
-    assert float(per_stroke(swapped)) < 0.6 * start
+    assert start > 0.8 and float(cost(swapped)) < 0.25 * start
+    points.requires_grad_()
     opt = torch.optim.Adam([points], lr=0.02)
     for _ in range(30):
         opt.zero_grad()
-        per_stroke(points).backward()
+        cost(points).backward()
         opt.step()
-    assert float(per_stroke(points.detach())) < 0.5 * start
+    assert float(cost(points.detach())) < 0.5 * start
 
 
 def test_stroke_penalties_on_a_raster_generator_are_refused():
     from glyphart.errors import GlyphartError
-    for name in ("stroke_layout", "spread"):
+    for name in ("homes", "spread"):
         with pytest.raises(GlyphartError, match=f"{name} acts on strokes"):
             spec_from_dict({"train": {name: 0.5}})
 
@@ -141,13 +141,13 @@ def test_the_generator_learns_end_to_end(tmp_path):
     toml = TINY.replace("[model]", "[model]\ngenerator = \"strokes\"\nstrokes = 3\nsegments = 2")
     toml = toml.replace("widths = [32, 16, 8]", "widths = [64]").replace("steps = 40",
                                                                           "steps = 200")
-    toml = toml.replace("[train]", "[train]\nstroke_layout = 0.3")
+    toml = toml.replace("[train]", "[train]\nhomes = 0.3")
     path = write_tiny(tmp_path, toml)
     record = train(load_spec(path), path, quiet=True, eval_messages=1024)
     assert record["loss_final"] < record["loss_first"]
     assert record["metrics"]["bits_per_glyph"] > 1.0
     assert set(record["metrics"]) >= {"parts", "small_parts", "shared_layout", "distinctness"}
-    assert len(record["metrics"]["shared_layout_per_stroke"]) == 3
+    assert len(record["metrics"]["stroke_homes"]) == 3
     from glyphart.presets import load_preset
     preset = load_preset(path)
     strokes = preset.strokes("0-4")
