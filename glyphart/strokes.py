@@ -98,6 +98,8 @@ def stroke_field(strokes: Strokes, size: int, union: float, reach: float,
     b, k = pts.shape[:2]
     per_stroke = _NearestSegment.apply(pts[:, :, :-1], pts[:, :, 1:], rad[:, :, :-1],
                                        rad[:, :, 1:], size, row0, row1, reach)
+    if k == layers:  # one stroke per layer: nothing to join
+        return per_stroke.view(b, layers, row1 - row0, size)
     per_layer = per_stroke.view(b, layers, k // layers, -1)
     return _union(per_layer, union, 2).view(b, layers, row1 - row0, size)
 
@@ -128,7 +130,9 @@ class _Pairs:
 
     def __init__(self, a, b, ra, rb, size, row0, row1, reach):
         self.size, self.row0 = size, row0
-        self.tile = tile = max(4, min(32, size // 16))
+        # Small tiles hug the strokes closely; past 1024 px (posters) larger ones keep the
+        # number of pairs, and their memory, in bounds.
+        self.tile = tile = max(4, min(32 if size > 1024 else 8, size // 16))
         self.tiles_y, self.tiles_x = -(-(row1 - row0) // tile), -(-size // tile)
         grow = (torch.maximum(ra, rb) + reach).unsqueeze(-1)
         low = ((torch.minimum(a, b) - grow) * size - 0.5).ceil()
@@ -147,24 +151,46 @@ class _Pairs:
         seg, ox, oy = ok.nonzero(as_tuple=True)
         self.segment = seg
         self.tile_x, self.tile_y = low[seg, 0] + ox, low[seg, 1] + oy
-        d = torch.arange(tile, device=a.device)
-        self.dy, self.dx = (t.reshape(-1) for t in torch.meshgrid(d, d, indexing="ij"))
+        self.d = d = torch.arange(tile, device=a.device)
+        dy, dx = (t.reshape(-1) for t in torch.meshgrid(d, d, indexing="ij"))
+        self.flat_in_tile = dy * (self.tiles_x * tile) + dx
+        # Pixel centres by absolute index, so that a band and the whole image agree bit for bit.
+        extent = max(self.tiles_x * tile, row0 + self.tiles_y * tile)
+        self.centres = (torch.arange(extent, device=a.device, dtype=a.dtype) + 0.5) / size
 
     def __len__(self) -> int:
         return len(self.segment)
 
-    def pixels(self, chunk: slice):
-        """(pairs, tile*tile) flat indices into the padded band, and the pixel centres' x and
-        y (each (pairs, tile*tile))."""
-        y = self.tile_y[chunk, None] * self.tile + self.dy
-        x = self.tile_x[chunk, None] * self.tile + self.dx
-        flat = y * (self.tiles_x * self.tile) + x
-        return flat, (x + 0.5) / self.size, (y + self.row0 + 0.5) / self.size
+    def pixels(self, chunk: slice, a: torch.Tensor, offset: torch.Tensor):
+        """(pairs, tile*tile) flat indices into the padded band (plus each pair's `offset`),
+        and the pixel centres' x and y relative to each pair's segment start `a` (pairs, 2),
+        built from one tile row and column per pair."""
+        tile = self.tile
+        x0 = self.tile_x[chunk] * tile
+        y0 = self.tile_y[chunk] * tile
+        flat = (y0 * (self.tiles_x * tile) + x0 + offset).unsqueeze(1) + self.flat_in_tile
+        x = self.centres[x0.unsqueeze(1) + self.d] - a[:, :1]  # (pairs, tile): one tile row
+        y = self.centres[(y0 + self.row0).unsqueeze(1) + self.d] - a[:, 1:]
+        return flat, x.repeat(1, tile), y.repeat_interleave(tile, 1)
+
+
+def _field_from(px, py, a, b, ra, rb):
+    """Radius minus distance from pixel centres at (px, py) from each segment's start a, each
+    (P, T), to the segments a->b (P, 2) with radii ra->rb (P,): (P, T). The forward pass's
+    inner loop: few passes over (P, T), fused where torch allows."""
+    ab = b - a
+    scale = 1 / (ab * ab).sum(1, keepdim=True).clamp_min(1e-12)
+    abx, aby = ab[:, :1], ab[:, 1:]
+    t = torch.addcmul(px * (abx * scale), py, aby * scale).clamp_(0, 1)
+    distance = torch.hypot(torch.addcmul(px, t, abx, value=-1),
+                           torch.addcmul(py, t, aby, value=-1))
+    return torch.addcmul(ra.unsqueeze(1), t, (rb - ra).unsqueeze(1)).sub_(distance)
 
 
 def _field_at(x, y, a, b, ra, rb):
     """Radius minus distance from pixel centres (x, y), each (P, T), to the segments a->b
-    (P, 2) with radii ra->rb (P,): (P, T). Coordinates kept apart: no size-2 reductions."""
+    (P, 2) with radii ra->rb (P,): (P, T). Coordinates kept apart: no size-2 reductions.
+    Its gradient is finite on the centre line itself (the backward pass uses it)."""
     ax, ay = a[:, :1], a[:, 1:]
     abx, aby = b[:, :1] - ax, b[:, 1:] - ay
     inverse = 1 / (abx * abx + aby * aby).clamp_min(1e-12)
@@ -193,28 +219,32 @@ class _NearestSegment(torch.autograd.Function):
         pairs = _Pairs(flat_a, flat_b, flat_ra, flat_rb, size, row0, row1, reach)
         area = pairs.tiles_y * pairs.tiles_x * pairs.tile ** 2
         best = a.new_full((batch * k * area,), OUTSIDE)
-        winner = torch.zeros(batch * k * area, dtype=torch.long, device=a.device)
         step = max(1, _NearestSegment.CHUNK // pairs.tile ** 2)
         keep = ctx.needs_input_grad[0] or ctx.needs_input_grad[2]
         chunks = []
         for start in range(0, len(pairs), step):
             part = slice(start, start + step)
             seg = pairs.segment[part]
-            flat, x, y = pairs.pixels(part)
-            f = _field_at(x, y, flat_a[seg], flat_b[seg], flat_ra[seg], flat_rb[seg])
+            sa = flat_a[seg]
+            where, px, py = pairs.pixels(part, sa, seg // segments * area)
+            f = _field_from(px, py, sa, flat_b[seg], flat_ra[seg], flat_rb[seg])
             # Beyond reach is paper, however the tiles fall: bands and whole images agree.
             f.masked_fill_(f < -reach, OUTSIDE)
-            where = flat + (seg // segments * area).unsqueeze(1)
             best.scatter_reduce_(0, where.view(-1), f.view(-1), "amax")
             if keep:
                 chunks.append((where, f, seg))
-        for where, f, seg in chunks:  # which segment won each pixel (any one of a tie)
-            won = f == best[where]
-            winner[where[won]] = (seg % segments).unsqueeze(1).expand_as(where)[won]
+        winner = None
+        if keep:  # which segment won each pixel (any one of a tie), for the backward pass
+            winner = torch.zeros(batch * k * area, dtype=torch.long, device=a.device)
+            for where, f, seg in chunks:
+                won = f == best[where]
+                winner[where[won]] = (seg % segments).unsqueeze(1).expand_as(where)[won]
+            winner = _crop(winner.view(batch, k, pairs.tiles_y * pairs.tile, -1), row1 - row0,
+                           size)
         best = _crop(best.view(batch, k, pairs.tiles_y * pairs.tile, -1), row1 - row0, size)
-        winner = _crop(winner.view(batch, k, pairs.tiles_y * pairs.tile, -1), row1 - row0, size)
-        ctx.save_for_backward(a, b, ra, rb, winner, best > OUTSIDE)
-        ctx.size, ctx.row0 = size, row0
+        if keep:
+            ctx.save_for_backward(a, b, ra, rb, winner, best > OUTSIDE)
+            ctx.size, ctx.row0 = size, row0
         return best.reshape(batch, k, -1)
 
     @staticmethod
