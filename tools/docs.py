@@ -25,8 +25,8 @@ FLOORS = {"seed": None, "brush": 40, "gray": 64, "color": 128, "hd-gray": 128, "
 
 def table() -> str:
     rows = ["| preset | kind | native | message | bits (ref) | floor | ident. /1024 | HF | "
-            "parts | small | layout | distinct | steps | train min (wall / CPU) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "parts | small | layout | distinct | homes | steps | train min (wall / CPU) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in BUILTIN_NAMES:
         preset = load_preset(name, require_weights=False)
         m, rec = preset.spec.model, preset.record
@@ -44,10 +44,21 @@ def table() -> str:
                     f"{met.get('high_frequency_fraction', float('nan')):.3f} | "
                     f"{_look(met, 'parts', '<=', 3.5)} | {_look(met, 'small_parts', '<=', 0.10)} | "
                     f"{_look(met, 'shared_layout', '<=', 0.45)} | "
-                    f"{_look(met, 'distinctness', '>=', 0.85)} | "
+                    f"{_look(met, 'distinctness', '>=', 0.85)} | {_homes(preset)} | "
                     f"{rec.get('steps', '?')} | {rec.get('wall_minutes', '?')} / "
                     f"{rec.get('cpu_minutes', '?')} |")
     return "\n".join(rows)
+
+
+def _homes(preset) -> str:
+    """Strokes presets: the mean of each stroke's homes over seeds 0-63 (measured now, as
+    `glyphart eval` does; about 0.3 when strokes trade places freely)."""
+    if preset.spec.model.generator != "strokes":
+        return "–"
+    from glyphart.latent import messages
+    from glyphart.metrics import stroke_homes
+    homes = stroke_homes(preset.generator, messages(preset, range(64)))
+    return f"{sum(homes) / len(homes):.2f}"
 
 
 def ink_table() -> str:
