@@ -96,8 +96,7 @@ def look_measures(images: torch.Tensor) -> dict:
     # Per glyph, the share of its parts that are small; averaged over glyphs with ink.
     shares = [float((c < SMALL * cell).double().mean()) for c in counted if len(c)]
     flat = mask.flatten(1).double()
-    mean_ink = flat.mean(0)
-    layout = float(mean_ink.std() / mean_ink.mean().clamp_min(1e-12))
+    layout = float(shared_layout(mask[:, None].double())[0])
     fractions = flat.mean(1)
     differ = (flat @ (1 - flat).T + (1 - flat) @ flat.T) / flat.shape[1]
     expected = fractions[:, None] * (1 - fractions[None, :]) + \
@@ -136,6 +135,13 @@ def other_palettes(preset, count: int = 2) -> list[str]:
     r = preset.spec.render
     return [name for name, p in PALETTES.items() if name != r.palette
             and len(p.inks) >= preset.spec.model.inks and p.blend in ("", r.blend)][:count]
+
+
+def shared_layout(images: torch.Tensor) -> torch.Tensor:
+    """Each layer's shared layout over the batch (B, layers, H, W) -> (layers,): the spatial
+    std / mean of its mean image (0 when glyphs share no placement)."""
+    means = images.mean(0).flatten(1)
+    return means.std(1) / means.mean(1).clamp_min(1e-12)
 
 
 def homes(each: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .spec import ModelSpec
-from .strokes import Strokes, stroke_field
+from .strokes import Strokes, soft_union, stroke_field
 
 
 def _activation(name: str) -> nn.Module:
@@ -257,7 +257,7 @@ class StrokeGenerator(nn.Module):
         b, k, h, w = each.shape
         temperature = 0.5 / self.spec.softness  # the union's 0.5 / size over the edge's softness / size
         grouped = each.view(b, self.spec.layers, k // self.spec.layers, h, w)
-        return temperature * torch.logsumexp(grouped / temperature, 2)
+        return soft_union(grouped, temperature, 2)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Coverage in [0, 1], shape (B, layers, size, size)."""

@@ -101,7 +101,7 @@ def stroke_field(strokes: Strokes, size: int, union: float, reach: float,
     if k == layers:  # one stroke per layer: nothing to join
         return per_stroke.view(b, layers, row1 - row0, size)
     per_layer = per_stroke.view(b, layers, k // layers, -1)
-    return _union(per_layer, union, 2).view(b, layers, row1 - row0, size)
+    return soft_union(per_layer, union, 2).view(b, layers, row1 - row0, size)
 
 
 def reference_field(strokes: Strokes, size: int, union: float) -> torch.Tensor:
@@ -115,10 +115,10 @@ def reference_field(strokes: Strokes, size: int, union: float) -> torch.Tensor:
     ab, ap = b - a, c - a
     t = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
     field = (ra + t * (rb - ra) - (ap - t[..., None] * ab).norm(dim=-1)).amax(2)
-    return _union(field, union).view(len(pts), 1, size, size)
+    return soft_union(field, union).view(len(pts), 1, size, size)
 
 
-def _union(per_stroke: torch.Tensor, union: float, dim: int = 1) -> torch.Tensor:
+def soft_union(per_stroke: torch.Tensor, union: float, dim: int = 1) -> torch.Tensor:
     """Soft maximum over strokes: overlaps join without a seam, and every stroke near a pixel
     gets a share of its gradient."""
     return union * torch.logsumexp(per_stroke / union, dim)

@@ -24,7 +24,7 @@ from .channel import build_channel
 from .errors import GlyphartError
 from .inks import composite, make_paint, training_inks
 from .latent import messages
-from .metrics import bits_from_correlation, evaluate, homes
+from .metrics import bits_from_correlation, evaluate, homes, shared_layout
 from .models import build_models
 from .lock import exclusive_lock
 from .presets import (Preset, PresetFiles, check_tensor_values, module_part, read_tensors,
@@ -241,10 +241,8 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
-            loss = loss + _look_penalty(torch.sigmoid(logits.float()), train_spec, progress)
-            if each is not None:
-                weight = _phase(progress, train_spec.look_ramp) * train_spec.homes
-                loss = loss + weight * homes(torch.sigmoid(each.float())).mean()
+            loss = loss + _look_penalty(torch.sigmoid(logits.float()), train_spec, progress,
+                                        None if each is None else torch.sigmoid(each.float()))
             if strokes is not None and train_spec.spread > 0:
                 loss = loss + train_spec.spread * _spread_penalty(strokes, spec.model.inset)
             opt.zero_grad(set_to_none=True)
@@ -358,16 +356,11 @@ def _phase(progress: float, ramp) -> float:
     return min(1.0, max(0.0, (progress - start) / max(full - start, 1e-9)))
 
 
-def _shared_layout(images: torch.Tensor) -> torch.Tensor:
-    """Each layer's shared layout over the batch (B, layers, H, W) -> (layers,): the spatial
-    std / mean of its mean image, as `glyphart eval` measures it (there on binarised ink)."""
-    mean_images = images.mean(0).flatten(1)
-    return mean_images.std(1) / mean_images.mean(1).clamp_min(1e-6)
-
-
-def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Tensor:
+def _look_penalty(images: torch.Tensor, train_spec, progress: float,
+                  each_stroke: torch.Tensor | None = None) -> torch.Tensor:
     """What the artist asks of the look: little grey, few bold shapes, an ink budget, glyphs
-    (and each of their inks) that do not share one layout."""
+    (and each of their inks) that do not share one layout, strokes (each stroke's coverage,
+    when given) that keep no home."""
     phase = _phase(progress, train_spec.look_ramp)
     penalty = images.new_zeros(())
     if train_spec.saturation > 0:
@@ -386,7 +379,9 @@ def _look_penalty(images: torch.Tensor, train_spec, progress: float) -> torch.Te
         # Per ink layer: inks that each keep a home of their own (one always on the left, one
         # on the right) would flatten the mean of them all, and every glyph would still be the
         # same composition.
-        penalty = penalty + train_spec.layout * _shared_layout(images).mean()
+        penalty = penalty + train_spec.layout * shared_layout(images).mean()
+    if each_stroke is not None:
+        penalty = penalty + phase * train_spec.homes * homes(each_stroke).mean()
     low, high = train_spec.ink
     if low > 0 or high < 1:
         brightness = images.mean((2, 3))  # per channel: no colour may go dark and idle
