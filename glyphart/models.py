@@ -202,28 +202,18 @@ class StrokeGenerator(nn.Module):
         self.spec = spec
         k, s = spec.strokes * (spec.inks or 1), spec.segments
         self.points_per_stroke = 3 * s + 1
-        layers: list[nn.Module] = []
-        w_in = spec.message_size
-        for w in spec.widths:
-            layers += [nn.Linear(w_in, w), _activation(spec.activation)]
-            w_in = w
-        self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(w_in, k * (2 * self.points_per_stroke + s + 1))
-        # Start with glyphs that already differ and spread over the square: the message moves
-        # every control point by about a sigmoid's width (weights), and each stroke starts at
-        # its own random place (bias); with torch's default init they would all sit at the centre.
-        with torch.no_grad():
-            for layer in self.body:
-                if isinstance(layer, nn.Linear):
-                    nn.init.kaiming_normal_(layer.weight, a=0.2, nonlinearity="leaky_relu")
-                    nn.init.zeros_(layer.bias)
-            nn.init.normal_(self.head.weight, 0, HEAD_GAIN / w_in ** 0.5)
-            nn.init.normal_(self.head.bias, 0, 0.5)
+        per_stroke = 2 * self.points_per_stroke + s + 1
+        self.set = StrokeSet(spec, per_stroke) if spec.exchangeable else None
+        if self.set is None:
+            self.body, w_in = _mlp(spec.message_size, spec.widths, spec.activation)
+            self.head = nn.Linear(w_in, k * per_stroke)
+            _init_head(self.body, self.head, w_in)
 
     def strokes(self, z: torch.Tensor) -> Strokes:
         """The strokes of messages z, in the glyph's unit square (x right, y down)."""
         spec, k = self.spec, self.spec.strokes * (self.spec.inks or 1)
-        raw = self.head(self.body(z)).float().view(len(z), k, -1)
+        raw = self.set(z) if self.set is not None else self.head(self.body(z))
+        raw = raw.float().view(len(z), k, -1)
         n = 2 * self.points_per_stroke
         points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
         low, high = spec.width
@@ -262,6 +252,57 @@ class StrokeGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Coverage in [0, 1], shape (B, layers, size, size)."""
         return torch.sigmoid(self.logits(z))
+
+
+class StrokeSet(nn.Module):
+    """The message as a set of strokes: each stroke drawn by one shared network from its own
+    chunk of the message, beside a symmetric summary of all chunks (their mean embedding, as in
+    Deep Sets) so strokes still arrange themselves together. The chunks are i.i.d., so every
+    stroke has the same distribution of places by construction: none keeps a home. A colour
+    preset's strokes also know their ink (a learned embedding): inks are told apart by colour."""
+
+    def __init__(self, spec: ModelSpec, per_stroke: int):
+        super().__init__()
+        self.groups, self.strokes = spec.inks or 1, spec.strokes
+        chunk = spec.message_size // (self.groups * self.strokes)
+        width = spec.widths[0]
+        self.embed, _ = _mlp(chunk, [width, width], spec.activation)
+        self.ink = nn.Parameter(torch.zeros(self.groups, width)) if self.groups > 1 else None
+        self.body, w_in = _mlp(2 * width, spec.widths, spec.activation)
+        self.head = nn.Linear(w_in, per_stroke)
+        _init_head(self.embed, None, 0)
+        _init_head(self.body, self.head, w_in)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, N) -> (B, groups * strokes, per_stroke): raw stroke parameters, ink-major."""
+        chunks = z.view(len(z), self.groups * self.strokes, -1)
+        e = self.embed(chunks)  # (B, K, width)
+        if self.ink is not None:
+            e = e + self.ink.repeat_interleave(self.strokes, 0)
+        summary = e.mean(1, keepdim=True).expand_as(e)
+        return self.head(self.body(torch.cat([e, summary], -1)))
+
+
+def _mlp(w_in: int, widths, activation: str) -> tuple[nn.Sequential, int]:
+    layers: list[nn.Module] = []
+    for w in widths:
+        layers += [nn.Linear(w_in, w), _activation(activation)]
+        w_in = w
+    return nn.Sequential(*layers), w_in
+
+
+def _init_head(body: nn.Sequential, head: nn.Linear | None, w_in: int) -> None:
+    """Start with glyphs that already differ and spread over the square: the message moves
+    every control point by about a sigmoid's width (weights), and each stroke starts at its
+    own random place (bias); with torch's default init they would all sit at the centre."""
+    with torch.no_grad():
+        for layer in body:
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_normal_(layer.weight, a=0.2, nonlinearity="leaky_relu")
+                nn.init.zeros_(layer.bias)
+        if head is not None:
+            nn.init.normal_(head.weight, 0, HEAD_GAIN / w_in ** 0.5)
+            nn.init.normal_(head.bias, 0, 0.5)
 
 
 def build_models(spec: ModelSpec) -> tuple[nn.Module, Decoder]:

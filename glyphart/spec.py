@@ -67,6 +67,10 @@ class ModelSpec:
     strokes: int = _f(4, lo=1, hi=16, doc="strokes generator: brush strokes per glyph")
     segments: int = _f(2, lo=1, hi=8, doc="strokes generator: cubic Bezier segments per stroke "
                                           "(more bend more)")
+    exchangeable: bool = _f(False, doc="strokes generator: the message is a set of strokes, "
+                                       "each drawn by one shared network from its own share "
+                                       "of the message, so no stroke keeps a home; the "
+                                       "decoder reads the set back in any order")
     width: list = _f([0.05, 0.14], length=2, lo=0.005, hi=0.5,
                      doc="strokes generator: [thinnest, thickest] stroke width, as a fraction "
                          "of the glyph's side")
@@ -279,7 +283,8 @@ class Spec:
 # weights stay valid.
 _HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0,
                     "strokes": 4, "segments": 2, "width": [0.05, 0.14], "taper": 0.35,
-                    "softness": 0.7, "inset": 0.12, "inks": 0}
+                    "softness": 0.7, "inset": 0.12, "inks": 0,
+                    "exchangeable": False}
 
 
 def hash_model(model: ModelSpec) -> str:
@@ -417,6 +422,14 @@ def _check_consistency(spec: Spec, source: str):
         if m.draft:
             raise GlyphartError(f"{source}: [model] draft is for raster generators; a strokes "
                                 "generator draws at every size already (remove draft)")
+        total = m.strokes * (m.inks or 1)
+        if m.exchangeable and m.message_size % total:
+            raise GlyphartError(f"{source}: [model] exchangeable strokes share the message "
+                                f"equally: message_size {m.message_size} must be divisible by "
+                                f"the {total} strokes (strokes x inks)")
+    elif m.exchangeable:
+        raise GlyphartError(f"{source}: [model] exchangeable acts on strokes; a {m.generator} "
+                            "generator has none (remove it, or set generator = \"strokes\")")
     elif m.size % 2 ** stages or m.start_size < 2:
         raise GlyphartError(
             f"{source}: [model] size {m.size} must be divisible by 2^(len(widths)-1) = "

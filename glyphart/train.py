@@ -30,6 +30,7 @@ from .lock import exclusive_lock
 from .presets import (Preset, PresetFiles, check_tensor_values, module_part, read_tensors,
                       refuse_builtin, save_weights)
 from .progress import Progress
+from .sets import SetLayout, match
 from .spec import Spec, dump_spec
 
 CHECKPOINT_FORMAT = "glyphart-checkpoint-1"
@@ -193,6 +194,7 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
 
     # A colour preset's layers are laid on paper in its palette and in random inks (inks.py).
     paint = _training_paint(spec)
+    sets = SetLayout.of(spec.model)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=train_spec.bf16)
     budget = train_spec.minutes * 60 if train_spec.minutes > 0 else math.inf
     recent: list[tuple[torch.Tensor, torch.Tensor]] = []  # for a running bits estimate
@@ -237,6 +239,8 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                     picture = composite(picture.float(),
                                         *training_inks(paint, len(z), dev), paint.blend)
                 read, corners = dec.locate_and_read(dec.pool(channel(picture)))
+            if sets is not None:  # strokes come back in any order: compare them in the best
+                read = match(read.float(), z, sets)
             loss = _loss(read.float(), z, train_spec.loss, train_spec.bits_target)
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
