@@ -152,19 +152,25 @@ def other_palettes(preset, count: int = 2) -> list[str]:
 COARSE = 0.1  # the composition's blur: a Gaussian of a tenth of the cell
 
 
-def composition(mask: torch.Tensor) -> float:
-    """How differently glyphs (B, H, W) compose their ink at coarse scale: each glyph's ink
-    blurred by a Gaussian of a tenth of its cell, then 1 - the correlation of two glyphs'
-    blurred ink, averaged over pairs. 0 when every glyph is the same composition (a motif
-    repeated, however its strokes vary in detail), about 1 when they are unrelated. The source's
-    trained sheet measures 0.79; the first stroke presets, one composition each, 0.48-0.68."""
+def blurred_ink(mask: torch.Tensor) -> torch.Tensor:
+    """Glyphs' ink (B, H, W) blurred by a Gaussian of a tenth of the cell: their coarse
+    composition, (B, H * W), centred and of unit norm (a dot product is a correlation)."""
     from kornia.filters import gaussian_blur2d
     sigma = COARSE * mask.shape[-1]
     k = 2 * round(3 * sigma) + 1
     blurred = gaussian_blur2d(mask.double()[:, None], (k, k), (sigma, sigma),
                               border_type="constant").flatten(1)
-    centred = nn.functional.normalize(blurred - blurred.mean(1, keepdim=True), dim=1)
-    r = centred @ centred.T
+    return nn.functional.normalize(blurred - blurred.mean(1, keepdim=True), dim=1)
+
+
+def composition(mask: torch.Tensor) -> float:
+    """How differently glyphs (B, H, W) compose their ink at coarse scale: 1 - the correlation
+    of two glyphs' blurred ink (`blurred_ink`), averaged over pairs. 0 when every glyph is the
+    same composition (a motif repeated, however its strokes vary in detail), about 1 when they
+    are unrelated. The source's trained sheet measures 0.79; the first stroke presets, one
+    composition each, 0.48-0.68."""
+    coarse = blurred_ink(mask)
+    r = coarse @ coarse.T
     pairs = torch.triu(torch.ones_like(r, dtype=torch.bool), 1)
     return float(1 - r[pairs].mean()) if pairs.any() else 0.0
 
