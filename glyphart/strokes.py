@@ -16,6 +16,7 @@ Training and an A0 hero glyph alike cost what their ink costs, not what their ar
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import torch
@@ -85,16 +86,42 @@ def _pixel_centres(ys: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
     return torch.stack(torch.broadcast_tensors(xs[None, :], ys[:, None]), -1).reshape(-1, 2)
 
 
+# Which rasteriser draws the field: "kernel" (stroke_kernel.c, compiled on first use), "torch"
+# (the plain-torch path below, also the fallback without a C compiler) or "auto" (the kernel
+# where it runs). Both draw the same field; the bench times them side by side.
+RASTERISERS = ("auto", "kernel", "torch")
+rasteriser = os.environ.get("GLYPHART_RASTERISER", "auto")
+
+
+def uses_kernel(pts: torch.Tensor, choice: str | None = None) -> bool:
+    """Whether the compiled kernel draws these polylines (CPU float32/float64 only)."""
+    choice = choice or rasteriser
+    if choice == "torch" or pts.device.type != "cpu" or \
+            pts.dtype not in (torch.float32, torch.float64):
+        return False
+    from . import stroke_kernel
+    if stroke_kernel.available():
+        return True
+    if choice == "kernel":
+        raise RuntimeError("the stroke kernel needs a C compiler (cc or gcc); none was found")
+    return False
+
+
 def stroke_field(strokes: Strokes, size: int, union: float, reach: float,
-                 rows: tuple[int, int] | None = None, layers: int = 1) -> torch.Tensor:
+                 rows: tuple[int, int] | None = None, layers: int = 1,
+                 path: str | None = None) -> torch.Tensor:
     """The glyphs' field (B, layers, H, size) in glyph units: > 0 inside ink.
 
     `union` is the soft maximum's temperature and `reach` how far outside a stroke its field
     still matters (glyph units: beyond it the pixel is plain paper, OUTSIDE); `rows` = (first,
-    end) renders a band of rows; the strokes, in order, are shared out among `layers` inks."""
+    end) renders a band of rows; the strokes, in order, are shared out among `layers` inks.
+    `path` chooses the rasteriser (RASTERISERS; default: the module's `rasteriser`)."""
     row0, row1 = rows or (0, size)
     n = samples_per_segment(strokes, size)
     pts, rad = centre_lines(strokes, n)
+    if uses_kernel(pts, path):
+        from .stroke_kernel import kernel_field
+        return kernel_field(pts, rad, size, row0, row1, reach, union, layers)
     b, k = pts.shape[:2]
     per_stroke = _NearestSegment.apply(pts[:, :, :-1], pts[:, :, 1:], rad[:, :, :-1],
                                        rad[:, :, 1:], size, row0, row1, reach)
