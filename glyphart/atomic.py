@@ -4,8 +4,9 @@ Everything is written to a temporary file created exclusively (O_EXCL, unpredict
 planted symlink is never followed) in the destination folder, flushed to disk, and renamed over
 the target at the end (rename is atomic on one filesystem). A failure (a full disk, a failing
 encoder) is a one-line error, the temporary is removed and an existing file at the destination
-is untouched. Temporaries left by a killed run are removed by the next write to that
-destination.
+is untouched. Ctrl-C and SIGTERM unwind the same way (`terminate_like_interrupt`, which every
+command runs under). Temporaries left by a killed run (SIGKILL) are removed by the next write
+to that destination.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import contextlib
 import glob
 import os
 import re
+import signal
 import stat
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -126,3 +129,29 @@ def write_bytes(path: str | Path, data: bytes) -> None:
 
 def write_text(path: str | Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as Ctrl-C raises KeyboardInterrupt: whatever cleans up after Ctrl-C
+    (atomic_path's temporaries, a video's encoder, a training's checkpoint) does so here too."""
+
+    exit_code = 128 + signal.SIGTERM
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def terminate_like_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM raises Terminated in the main thread instead of ending the
+    process where it stands, so no temporary is left beside an output. Python delivers signals
+    to the main thread only: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

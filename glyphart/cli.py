@@ -7,38 +7,60 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, parse
+from .atomic import Terminated, terminate_like_interrupt
 from .errors import GlyphartError
 from .study import STUDIES  # names and one-line descriptions only: no torch
 
 
-class Finite(click.FloatRange):
-    """A FloatRange that also refuses NaN and infinity (which slip through range checks)."""
+class Int(click.IntRange):
+    """An integer option from lo to hi, read by glyphart.parse (its length and form checked
+    before it is converted); click shows the range in --help."""
+
+    def __init__(self, lo: int, hi: int):
+        super().__init__(lo, hi)
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse.integer(value, self.min, self.max)
+        except GlyphartError as e:
+            self.fail(str(e), param, ctx)
+
+
+class Number(click.FloatRange):
+    """A finite number option from lo (or above it) to hi, read by glyphart.parse."""
 
     name = "finite number"
 
+    def __init__(self, lo: float, hi: float, lo_open: bool = False):
+        super().__init__(lo, hi, min_open=lo_open)
+
     def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
+        try:
+            return parse.number(value, self.min, self.max, lo_open=self.min_open)
+        except GlyphartError as e:
+            self.fail(str(e), param, ctx)
 
 
 def reports_errors(fn):
-    """Turn GlyphartError (and Ctrl-C) into one clean line and exit code 2 (130)."""
+    """Turn GlyphartError into one clean line and exit code 2, Ctrl-C into exit code 130 and
+    SIGTERM into 143, each after the command's temporaries are removed (atomic.py)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with terminate_like_interrupt():
+                return fn(*args, **kwargs)
         except GlyphartError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(e.exit_code)
+        except Terminated:
+            click.echo("terminated", err=True)
+            sys.exit(Terminated.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -145,8 +167,9 @@ def preset_show(name):
 
 @main.command("train")
 @click.argument("preset")
-@click.option("--steps", type=click.IntRange(1), help="Training steps (default: the preset's).")
-@click.option("--minutes", type=Finite(0, min_open=True),
+@click.option("--steps", type=Int(1, 10_000_000),
+              help="Training steps (default: the preset's).")
+@click.option("--minutes", type=Number(0, 100_000, lo_open=True),
               help="Stop after this many wall-clock minutes.")
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint.")
 @click.option("--out", type=click.Path(dir_okay=False),
@@ -190,7 +213,7 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
 @main.command("eval")
 @click.argument("preset")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--messages", "n", type=click.IntRange(1024, 1_000_000), default=4096,
+@click.option("--messages", "n", type=Int(1024, 1_000_000), default=4096,
               show_default=True, help="Fresh messages sent through the channels.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
@@ -229,11 +252,11 @@ def eval_cmd(preset, as_json, n, quiet):
 @click.option("--preset", "preset_name", required=True, help="Preset name or .toml path.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Message file to write (.npy), for `render --message`.")
-@click.option("--steps", type=click.IntRange(1, 100_000), default=300, show_default=True,
+@click.option("--steps", type=Int(1, 100_000), default=300, show_default=True,
               help="Optimisation steps per starting message.")
-@click.option("--restarts", type=click.IntRange(1, 256), default=8, show_default=True,
+@click.option("--restarts", type=Int(1, 256), default=8, show_default=True,
               help="Random starting messages optimised side by side; the best one is kept.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+@click.option("--seed", type=Int(0, 2**63 - 1), default=0, show_default=True,
               help="Seed of the random starting messages.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
@@ -254,10 +277,10 @@ def invert_cmd(image, preset_name, out, steps, restarts, seed, quiet):
               help="Preset to study (default gray; the sweep trains gray and color recipes).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder for figures and numbers [default: outputs/studies/NAME].")
-@click.option("--minutes", type=Finite(0, min_open=True),
+@click.option("--minutes", type=Number(0, 100_000, lo_open=True),
               help="sweep: training budget of the whole study, split evenly over its runs "
                    "[default: 10].")
-@click.option("--repeats", type=click.IntRange(1, 100),
+@click.option("--repeats", type=Int(1, 100),
               help="Independent repeats: probe runs [5], random-weight draws for reconstruct "
                    "[5] and invert [3], training seeds per size for sweep [1].")
 @click.option("--quick", is_flag=True, help="Tiny settings: a smoke run in seconds.")
@@ -301,9 +324,9 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
               help="Write a looping video: .webm (VP9), .mp4 (H.264) or .gif.")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write pen-plotter paths (.svg, mm, a layer per ink) laid out as the poster.")
-@click.option("--pen", type=Finite(0.05, 10), default=0.5, show_default=True,
+@click.option("--pen", type=Number(0.05, 10), default=0.5, show_default=True,
               help="Plotter pen width in mm.")
-@click.option("--hatch", type=Finite(0.1, 50), help="Plot raster glyphs' outlines hatched "
+@click.option("--hatch", type=Number(0.1, 50), help="Plot raster glyphs' outlines hatched "
               "with lines this many mm apart.")
 @click.option("--palette", help="Paper and inks by name (`glyphart palettes` lists them): "
               "chalk, ink, ... for gray presets; riso, sumi, screen, night for colour ones.")
@@ -316,33 +339,33 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
 @click.option("--style", type=click.Choice(["ink", "smooth", "nearest"]),
               help="Enlarging: ink (crisp edges at any size), smooth (bicubic), nearest.")
 @click.option("--grid", help="Sheet/poster grid ROWSxCOLS (default: automatic).")
-@click.option("--glyph-px", type=click.IntRange(4, 4096), help="Sheet glyph size in pixels.")
-@click.option("--gap", type=click.IntRange(0, 1024), help="Pixels between glyphs.")
+@click.option("--glyph-px", type=Int(4, 4096), help="Sheet glyph size in pixels.")
+@click.option("--gap", type=Int(0, 1024), help="Pixels between glyphs.")
 @click.option("--labels", is_flag=True, help="Print seed numbers under sheet glyphs.")
 @click.option("--size", default="a3", show_default=True,
               help="Poster size: a0-a5, letter, tabloid, WxHpx, WxHin, WxHmm, WxHcm.")
-@click.option("--dpi", type=Finite(1, 10000), default=300, show_default=True,
+@click.option("--dpi", type=Number(1, 10000), default=300, show_default=True,
               help="Poster print resolution: pixels per inch.")
 @click.option("--landscape", is_flag=True, help="Poster in landscape orientation.")
-@click.option("--margin", type=Finite(0), help="Poster margin in inches.")
+@click.option("--margin", type=Number(0, 1000), help="Poster margin in inches.")
 @click.option("--layout", type=click.Choice(["grid", "hero"]),
               help="Poster layout (default: hero with {seed} in the name, else grid).")
-@click.option("--per-page", type=click.IntRange(1), default=24, show_default=True,
+@click.option("--per-page", type=Int(1, 1_000_000), default=24, show_default=True,
               help="Glyphs per poster page with {page} in the name.")
 @click.option("--force", is_flag=True, help="Batch posters: redo files that are already done.")
 @click.option("--video-grid", default="1x1", show_default=True,
               help="Video cells ROWSxCOLS; each cell morphs along its own path.")
-@click.option("--seconds", type=Finite(0, min_open=True), help="Video length.")
-@click.option("--frames-per-key", type=click.IntRange(1), help="Video frames per keyframe.")
-@click.option("--fps", type=click.IntRange(1, 240), help="Video frames per second "
+@click.option("--seconds", type=Number(0, 1e9, lo_open=True), help="Video length.")
+@click.option("--frames-per-key", type=Int(1, 10_000), help="Video frames per keyframe.")
+@click.option("--fps", type=Int(1, 240), help="Video frames per second "
               "(default: the preset's).")
 @click.option("--interp", type=click.Choice(["lerp", "slerp", "cubic"]),
               help="Path between keyframes: straight (lerp), on the sphere (slerp) or a smooth "
                    "periodic curve (cubic). Default: the preset's.")
-@click.option("--video-px", type=click.IntRange(8, 4096), help="Video cell size in pixels.")
-@click.option("--crf", type=click.IntRange(0, 63), default=30, show_default=True,
+@click.option("--video-px", type=Int(8, 4096), help="Video cell size in pixels.")
+@click.option("--crf", type=Int(0, 63), default=30, show_default=True,
               help="Video quality: lower is better and larger.")
-@click.option("--speed", type=click.IntRange(0, 8), default=5, show_default=True,
+@click.option("--speed", type=Int(0, 8), default=5, show_default=True,
               help="VP9 encoder speed: higher is faster and larger; 0-4 use libvpx's good "
                    "deadline, 5-8 its realtime one (about 3x less CPU at 5 than at 4).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
@@ -431,14 +454,14 @@ def _refuse_ignored_options(ctx, **outputs):
 @click.option("--specimen", is_flag=True,
               help="Also write beside it NAME.woff2, NAME.specimen.html (a page that loads it "
                    "and sets a pangram and the alphabet) and NAME.specimen.png.")
+@click.option("-q", "--quiet", is_flag=True, help="No output but errors.")
 @reports_errors
-def font_cmd(preset_name, seeds, map_file, pua, out, specimen):
+def font_cmd(preset_name, seeds, map_file, pua, out, specimen, quiet):
     """Build an installable font of a preset's glyphs."""
     from click.core import ParameterSource
     from .latent import parse_seeds
     from .presets import load_preset
-    from .render.font import build_font, read_character_map, write_specimen
-    characters = None
+    from .render.font import build_font, character_map, read_character_map, write_specimen
     if map_file:
         given = click.get_current_context().get_parameter_source("seeds")
         if pua or given == ParameterSource.COMMANDLINE:
@@ -447,13 +470,13 @@ def font_cmd(preset_name, seeds, map_file, pua, out, specimen):
         characters, seed_list = read_character_map(map_file)
     else:
         seed_list = parse_seeds(seeds)
+        characters = character_map(len(seed_list), pua)  # refused before any work
     preset = load_preset(preset_name)
-    path = build_font(preset, seed_list, out, private_use=pua, characters=characters)
-    click.echo(f"wrote {path}")
+    path = build_font(preset, seed_list, out, characters=characters)
+    _done(path, quiet)
     if specimen:
-        for extra in write_specimen(preset, seed_list, path, private_use=pua,
-                                    characters=characters):
-            click.echo(f"wrote {extra}")
+        for extra in write_specimen(preset, seed_list, path, characters=characters):
+            _done(extra, quiet)
 
 
 def _done(path, quiet):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .errors import GlyphartError
+from .parse import color as parse_color, entries  # every colour is read by parse.color
 
 BLENDS = ("multiply", "over")
 
@@ -48,18 +49,6 @@ PALETTES = {
     "night": Palette("#0b0d12", ("#f5f3ea", "#ffd23f", "#2fd3ff", "#ff3e7f"), "over",
                      "white, yellow, cyan and neon pink on night blue"),
 }
-
-
-def parse_color(text: str) -> tuple[int, int, int]:
-    t = text.strip().lstrip("#")
-    if len(t) == 3:
-        t = "".join(c * 2 for c in t)
-    try:
-        if len(t) != 6:
-            raise ValueError
-        return tuple(int(t[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
-    except ValueError:
-        raise GlyphartError(f"bad colour {text!r}: use #rrggbb, e.g. #ffcc00") from None
 
 
 def contrast(color, paper) -> float:
@@ -137,7 +126,7 @@ def make_paint(layers: int, palette: str, inks: str = "", paper: str = "", blend
     if palette not in PALETTES:
         raise GlyphartError(f"unknown palette {palette!r}; use one of {', '.join(PALETTES)}")
     named = PALETTES[palette]
-    colours = [c for c in inks.split(",") if c.strip()] if inks else list(named.inks)
+    colours = entries(inks, "inks") if inks else list(named.inks)
     if inks and len(colours) != layers:
         raise GlyphartError(f"--inks gives {len(colours)} colour(s) but the preset draws "
                             f"{layers} layer(s); give {layers}, e.g. "

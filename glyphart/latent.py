@@ -12,8 +12,9 @@ from typing import Iterable
 import torch
 
 from .errors import GlyphartError
+from .parse import entries, integer, shown
 
-_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_RANGE = re.compile(r"([0-9]+)\s*(?:-\s*([0-9]+))?")  # ASCII digits; parse_seed bounds them
 MAX_SEEDS = 1_000_000
 
 
@@ -23,23 +24,31 @@ MAX_SEED = 2**63 - 1  # what torch.Generator.manual_seed takes
 def parse_seeds(text: str) -> list[int]:
     """'0-15,42,100-103' -> [0, ..., 15, 42, 100, ..., 103] (order kept, duplicates kept)."""
     seeds: list[int] = []
-    for part in str(text).split(","):
-        match = _RANGE.match(part)
-        if not match:
-            raise GlyphartError(
-                f"bad seed list {text!r}: {part.strip()!r} is not a number or a range like 0-15 "
-                "(use comma-separated non-negative integers and ranges, e.g. 0-15,42)")
-        lo = int(match.group(1))
-        hi = int(match.group(2)) if match.group(2) is not None else lo
-        if hi < lo:
-            raise GlyphartError(f"bad seed list {text!r}: range {lo}-{hi} runs backwards")
-        if hi > MAX_SEED:
-            raise GlyphartError(f"bad seed list {text!r}: seed {hi} is too large (seeds go "
-                                f"from 0 to {MAX_SEED})")
+    for part in entries(text, "bad seed list"):
+        lo, hi = _seed_range(text, part)
         if len(seeds) + hi - lo + 1 > MAX_SEEDS:
-            raise GlyphartError(f"bad seed list {text!r}: more than {MAX_SEEDS} seeds")
+            raise GlyphartError(f"bad seed list {shown(text)}: more than {MAX_SEEDS} seeds")
         seeds.extend(range(lo, hi + 1))
     return seeds
+
+
+def _seed_range(text: str, part: str) -> tuple[int, int]:
+    """'4' -> (4, 4), '0-15' -> (0, 15): each end a seed from 0 to MAX_SEED."""
+    match = _RANGE.fullmatch(part)
+    if not match:
+        raise GlyphartError(
+            f"bad seed list {shown(text)}: {shown(part)} is not a number or a range like 0-15 "
+            "(use comma-separated non-negative integers and ranges, e.g. 0-15,42)")
+    lo, hi = (parse_seed(end, f"bad seed list {shown(text)}: seed")
+              for end in (match.group(1), match.group(2) or match.group(1)))
+    if hi < lo:
+        raise GlyphartError(f"bad seed list {shown(text)}: range {lo}-{hi} runs backwards")
+    return lo, hi
+
+
+def parse_seed(text, what: str = "seed") -> int:
+    """One seed, from 0 to MAX_SEED (what torch.Generator.manual_seed takes)."""
+    return integer(text, 0, MAX_SEED, what)
 
 
 def message(size: int, seed: int) -> torch.Tensor:

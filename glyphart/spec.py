@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GlyphartError
+from .parse import color, entries, shown
 
 
-def _f(default, *, lo=None, hi=None, choices=None, length=None, doc=""):
-    """A field with its constraints. `length` constrains lists (exact int or (min, max))."""
-    meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "doc": doc}
+def _f(default, *, lo=None, hi=None, choices=None, length=None, unset="", doc=""):
+    """A field with its constraints. `length` constrains lists (exact int or (min, max));
+    `unset` says what leaving the key out means, when the default is no allowed value."""
+    meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "unset": unset,
+            "doc": doc}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -34,9 +37,9 @@ def _f(default, *, lo=None, hi=None, choices=None, length=None, doc=""):
 class ModelSpec:
     message_size: int = _f(64, lo=1, hi=4096, doc="numbers in a message")
     channels: int = _f(1, choices=[1, 3], doc="1 = grayscale, 3 = color")
-    inks: int = _f(0, choices=[0, 2, 3, 4],
+    inks: int = _f(0, lo=2, hi=4, unset="leave it out for a gray preset",
                    doc="colour presets: ink layers the generator draws, laid on paper with a "
-                       "palette's inks at render time (0 = the channels are the picture)")
+                       "palette's inks at render time (left out: the channels are the picture)")
     size: int = _f(64, lo=8, hi=1024, doc="native image size in pixels")
     generator: str = _f("resize", choices=["resize", "convtranspose", "strokes"],
                         doc="resize = upsample + conv (no checkerboard); convtranspose = source's; "
@@ -298,6 +301,12 @@ def hash_model(model: ModelSpec) -> str:
 # loading and validation
 
 _TABLES = {"model": ModelSpec, "channel": ChannelSpec, "train": TrainSpec, "render": RenderSpec}
+_FIELDS = {cls: {f.name: f for f in dataclasses.fields(cls)} for cls in _TABLES.values()}
+
+
+def _default(cls, name: str):
+    f = _FIELDS[cls][name]
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
 
 
 def _sub_type(name: str):
@@ -333,12 +342,12 @@ def _allowed(f: dataclasses.Field, default) -> str:
     if m.get("lo") is not None or m.get("hi") is not None:
         parts.append(f"each between {m['lo']} and {m['hi']}" if isinstance(default, list)
                      else f"between {m['lo']} and {m['hi']}")
-    return " ".join(parts)
+    return " ".join(parts) + (f" ({m['unset']})" if m.get("unset") else "")
 
 
 def _check_value(where: str, f: dataclasses.Field, default, value):
     m = f.metadata
-    bad = GlyphartError(f"{where}: got {value!r}, expected {_allowed(f, default)}")
+    bad = GlyphartError(f"{where}: got {shown(value)}, expected {_allowed(f, default)}")
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise bad
@@ -460,10 +469,25 @@ def _check_consistency(spec: Spec, source: str):
                             "inks = 2, 3 or 4 (laid on paper with a palette's inks)")
     if m.inks and m.channels != 3:
         raise GlyphartError(f"{source}: [model] inks = {m.inks} lays colour inks on paper; "
-                            "set channels = 3 (or inks = 0 for a gray preset)")
+                            "set channels = 3 (or leave inks out for a gray preset)")
     if spec.channel.color_jitter is not None and m.channels != 3:
         raise GlyphartError(f"{source}: [channel.color_jitter] needs [model] channels = 3; "
                             "remove the table for a gray preset")
+    _check_render_colours(spec, source)
+
+
+def _check_render_colours(spec: Spec, source: str):
+    """[render] inks and paper, read as --inks and --paper are: a colour each, one ink a layer."""
+    r, layers = spec.render, spec.model.layers
+    try:
+        inks = entries(r.inks, "[render] inks") if r.inks else []
+        for colour in inks + ([r.paper] if r.paper else []):
+            color(colour, "[render] colour")
+    except GlyphartError as e:
+        raise GlyphartError(f"{source}: {e}") from None
+    if inks and len(inks) != layers:
+        raise GlyphartError(f"{source}: [render] inks gives {len(inks)} colour(s) but [model] "
+                            f"draws {layers} layer(s); give one per layer")
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -478,6 +502,9 @@ def load_spec(path: str | Path) -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise GlyphartError(f"{path}: invalid TOML: {e}") from None
+    except ValueError:  # int() refuses over 4,300 digits, before converting them
+        raise GlyphartError(f"{path}: a number of over 4300 digits; no preset value needs "
+                            "one (fix that value)") from None
     spec = spec_from_dict(data, str(path))
     if not spec.name:
         spec.name = path.stem
@@ -505,6 +532,9 @@ def spec_to_dict(spec: Spec) -> dict:
     data = dataclasses.asdict(spec)
     data.pop("path", None)
     data["channel"] = {k: v for k, v in data["channel"].items() if v is not None}
+    for table, cls in _TABLES.items():  # an unset key stays out: its default is no value
+        data[table] = {k: v for k, v in data[table].items()
+                       if not (_FIELDS[cls][k].metadata.get("unset") and v == _default(cls, k))}
     return data
 
 

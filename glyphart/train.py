@@ -216,7 +216,8 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                    seconds=budget - elapsed0)
     try:
         gen.train(), dec.train()
-        while step < train_spec.steps and elapsed() < budget:
+        # At least one step a run, however small the budget: a record of 0 steps has no loss.
+        while step < train_spec.steps and (step == start or elapsed() < budget):
             progress = max(step / train_spec.steps, elapsed() / budget)
             for group in opt.param_groups:
                 group["lr"] = train_spec.lr * _lr_factor(progress, train_spec.lr_final)

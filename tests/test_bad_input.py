@@ -3,6 +3,7 @@ file written."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -182,3 +183,212 @@ def test_huge_images_given_to_invert_are_refused(trained_tiny, tmp_path, side, n
 def test_a_click_usage_error_keeps_clicks_form():
     proc = run_cli("render", "--preset", "gray", "--speed", "99")
     assert proc.returncode == 2 and "Usage:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- round two: each number, colour and list read by one parser (glyphart/parse.py) -------------
+
+
+def _cli(*args: str):
+    """The command line in process: its exit code, stdout and stderr, as a user sees them."""
+    from click.testing import CliRunner
+    from glyphart.cli import main
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _refused(result, *needles: str) -> None:
+    """Exit code 2 and one error line (glyphart's, or click's usage form) naming the needles."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    if not result.stderr.startswith("Usage:"):
+        assert len(lines) == 1, result.stderr
+    (error,) = [line for line in lines if line.startswith(("error:", "Error:"))]
+    for needle in needles:
+        assert needle in error, (needle, error)
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--seeds", "1" * 5000, "--sheet", "{tmp}/s.png"], ("bad seed list", "too large")),
+    (["--seeds", "0-3,", "--sheet", "{tmp}/s.png"], ("entry 2 of 2 is empty",)),
+    (["--poster", "{tmp}/p.png", "--size", "1" * 400 + "x10in"], ("bad size", "too long")),
+    (["--poster", "{tmp}/p.png", "--size", "1.2.3x10in"], ("bad size", "not a finite number")),
+    (["--sheet", "{tmp}/s.png", "--fg", "#-1-1-1"], ("bad colour '#-1-1-1'",)),
+    (["--sheet", "{tmp}/s.png", "--bg", "#-1-1-1"], ("bad colour '#-1-1-1'",)),
+    (["--video", "{tmp}/v.webm", "--fg", "#-1-1-1"], ("bad colour '#-1-1-1'",)),
+    (["--video", "{tmp}/v.webm", "--bg", "#-1-1-1"], ("bad colour '#-1-1-1'",)),
+    (["--sheet", "{tmp}/s.png", "--grid", "1_0x2"], ("bad grid", "not an integer")),
+    (["--sheet", "{tmp}/s.png", "--glyph-px", "9" * 5000], ("--glyph-px", "too large")),
+    (["--poster", "{tmp}/p.png", "--dpi", "1" * 400], ("--dpi", "too long")),
+    (["--poster", "{tmp}/{page}.png", "--per-page", "1" * 400], ("--per-page", "too large")),
+])
+def test_numbers_colours_and_lists_are_read_strictly(trained_tiny, tmp_path, args, needles):
+    before = _files(tmp_path)
+    _refused(_cli("render", "--preset", trained_tiny,
+                  *[a.replace("{tmp}", str(tmp_path)) for a in args]), *needles)
+    assert _files(tmp_path) == before, "a file was written"
+
+
+def test_an_empty_ink_is_named(tmp_path):
+    _refused(_cli("render", "--preset", "color", "--inks", "#ff0000,#00ff00,#0000ff,",
+                  "--sheet", tmp_path / "s.png"), "inks", "entry 4 of 4 is empty")
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_grid_error_counts_message_glyphs(trained_tiny, tmp_path):
+    np.save(tmp_path / "m.npy", np.zeros((20, 16), np.float32))
+    _refused(_cli("render", "--preset", trained_tiny, "--message", tmp_path / "m.npy",
+                  "--sheet", tmp_path / "x.png", "--grid", "2x2"),
+             "holds 4 glyphs but 20 were given", "20 messages")
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("1" * 5000, "too large"), ("-3", "too small"), ("1.5", "not an integer"),
+    ("\u0663", "not an integer"), ("1_000", "not an integer"), ("", "not an integer"),
+])
+def test_the_bounded_integer_parser(text, needle):
+    from glyphart.errors import GlyphartError
+    from glyphart.parse import integer
+    with pytest.raises(GlyphartError, match=needle) as refused:
+        integer(text, 0, 100, "--thing")
+    assert len(str(refused.value)) < 160  # a 5,000-digit number is not echoed whole
+    assert integer(" 42 ", 0, 100) == 42
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("1" * 400, "too long"), ("nan", "not a finite number"), ("inf", "not a finite number"),
+    ("1e999", "not a finite number"), ("0", "too small"), ("2e3", "too large"),
+    ("0x10", "not a finite number"),
+])
+def test_the_bounded_number_parser(text, needle):
+    from glyphart.errors import GlyphartError
+    from glyphart.parse import number
+    with pytest.raises(GlyphartError, match=needle):
+        number(text, 0, 1000, lo_open=True)
+    assert number("1.5e2", 0, 1000, lo_open=True) == 150.0
+
+
+@pytest.mark.parametrize("text", ["#-1-1-1", "#ff00", "##ff0000", "#ff00001", "#gg0000", ""])
+def test_the_colour_parser(text):
+    from glyphart.errors import GlyphartError
+    from glyphart.parse import color
+    with pytest.raises(GlyphartError, match="bad colour"):
+        color(text)
+    assert color("#fc0") == (255, 204, 0) and color("ff0000") == (255, 0, 0)
+
+
+def _commands(group=None, prefix=""):
+    from glyphart.cli import main
+    for name, command in (group or main).commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}", command
+
+
+def test_every_numeric_option_is_read_by_the_bounded_parser():
+    import click
+    from glyphart.cli import Int, Number
+    for name, command in _commands():
+        for param in command.params:
+            if isinstance(param.type, (click.types.IntParamType, click.types.FloatParamType)):
+                assert isinstance(param.type, (Int, Number)), (name, param.name)
+
+
+def test_every_command_reports_errors_and_long_ones_take_quiet():
+    quick = {"presets", "palettes", "preset new", "preset show"}
+    for name, command in _commands():
+        assert hasattr(command.callback, "__wrapped__"), f"{name} is not under reports_errors"
+        options = {opt for param in command.params for opt in param.opts}
+        assert name in quick or "-q" in options, f"{name} takes no -q"
+
+
+def test_font_takes_quiet(tmp_path):
+    result = _cli("font", "--preset", "brush", "--seeds", "0-1", "--out", tmp_path / "f.ttf",
+                  "-q")
+    assert result.exit_code == 0, result.output
+    assert result.output == "" and (tmp_path / "f.ttf").is_file()
+
+
+# -- preset values -------------------------------------------------------------------------------
+
+
+def test_every_numeric_preset_value_has_bounds():
+    import dataclasses
+    from glyphart import spec
+    for cls in (spec.ModelSpec, spec.TrainSpec, spec.RenderSpec, spec.NoiseSpec,
+                spec.MultiplicativeSpec, spec.AffineSpec, spec.PerspectiveSpec, spec.CropSpec,
+                spec.BlurSpec, spec.WarpSpec, spec.ColorJitterSpec):
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            if isinstance(default, (int, float, list)) and not isinstance(default, bool):
+                m = f.metadata
+                assert m["choices"] or (m["lo"] is not None and m["hi"] is not None), f.name
+
+
+@pytest.mark.parametrize("old, new, needle", [
+    ("[model]", "[model]\ninks = 0", "between 2 and 4 (leave it out for a gray preset)"),
+    ("batch = 32", "batch = " + "1" * 5000, "over 4300 digits"),
+    ("batch = 32", "batch = " + "1" * 400, "characters)"),
+    ("[render]", "[render]\npaper = \"#-1-1-1\"", "bad [render] colour '#-1-1-1'"),
+    ("[render]", "[render]\ninks = \"#ffffff,\"", "entry 2 of 2 is empty"),
+])
+def test_bad_values_in_a_preset_are_refused_on_load(tmp_path, old, new, needle):
+    from glyphart.errors import GlyphartError
+    from glyphart.spec import load_spec
+    with pytest.raises(GlyphartError, match=re.escape(needle)) as refused:
+        load_spec(write_tiny(tmp_path, TINY.replace(old, new, 1)))
+    assert len(str(refused.value)) < 300
+
+
+def test_a_gray_preset_is_written_without_inks_and_loads_back(tmp_path):
+    from glyphart.spec import dump_spec, load_spec
+    spec = load_spec(write_tiny(tmp_path))
+    text = dump_spec(spec)
+    assert "inks" not in text.split("[train]")[0]
+    again = tmp_path / "again.toml"
+    again.write_text(text)
+    assert load_spec(again).model == spec.model
+
+
+# -- font map files and the Private Use Area ----------------------------------------------------
+
+
+@pytest.mark.parametrize("line, needle", [
+    ("\0 2", "line 2: U+0000 is a control character"),
+    ("\x07 2", "line 2: U+0007 is a control character"),
+    ("B " + "9" * 400, "line 2: seed"),
+    ("B \u0663", "line 2: seed"),
+])
+def test_bad_font_map_lines_are_refused_with_their_number(tmp_path, line, needle):
+    from glyphart.errors import GlyphartError
+    from glyphart.render.font import read_character_map
+    mapping = tmp_path / "map.txt"
+    mapping.write_text(f"A 1\n{line}\n", encoding="utf-8")
+    with pytest.raises(GlyphartError, match=re.escape(needle)) as refused:
+        read_character_map(mapping)
+    assert len(str(refused.value)) < 300
+
+
+def test_a_surrogate_is_not_a_character_to_type():
+    from glyphart.render.font import untypable
+    assert "surrogate" in untypable("\ud800") and untypable("ß") == untypable("\ue000") == ""
+
+
+def test_more_glyphs_than_the_private_use_area_holds_are_refused_at_once(tmp_path):
+    # An unknown preset: the count is refused before the preset is even looked for.
+    _refused(_cli("font", "--preset", "no-such-preset", "--pua", "--seeds", "0-70000",
+                  "--out", tmp_path / "f.ttf"), "70001 glyphs", "6400")
+    from glyphart.render.font import character_map
+    assert character_map(6400, private_use=True)[-1] == "\uf8ff"
+
+
+# -- training ------------------------------------------------------------------------------------
+
+
+def test_a_budget_too_small_for_a_step_still_takes_one(tmp_path):
+    import math
+    from glyphart.spec import load_spec
+    from glyphart.train import train
+    path = write_tiny(tmp_path)
+    record = train(load_spec(path), path, minutes=1e-9, quiet=True, evaluate_after=False)
+    assert record["steps"] == 1 and math.isfinite(record["loss_final"])

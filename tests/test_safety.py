@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -291,3 +293,58 @@ def test_batch_posters_redo_a_truncated_file_and_a_changed_margin(trained_tiny, 
                      str(tmp_path / "p{page}.png"), "--size", "120x160px", "--grid", "2x2",
                      check_ok=True)
     assert regrid.stdout.count("wrote") == 1
+
+
+# -- signals: SIGTERM and SIGINT remove every temporary, as Ctrl-C always did ----------------------
+
+
+@pytest.mark.parametrize("signum, code, said", [(signal.SIGTERM, 143, "terminated"),
+                                                (signal.SIGINT, 130, "interrupted")])
+def test_a_signal_during_a_poster_leaves_no_temporary(trained_tiny, tmp_path, signum, code, said):
+    proc = subprocess.Popen([sys.executable, "-m", "glyphart", "render", "--preset",
+                             str(trained_tiny), "--poster", str(tmp_path / "p.png"), "--size",
+                             "20000x20000px", "-q"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
+    try:
+        deadline = time.time() + 120
+        while not list(tmp_path.glob(".p.*.part.png")) and time.time() < deadline:
+            time.sleep(0.05)
+        assert list(tmp_path.glob(".p.*.part.png")), "the poster never started writing"
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == code, err
+    assert err.strip() == said
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_command_turns_sigterm_into_an_interrupt_that_unwinds(tmp_path):
+    """The mechanism in process: SIGTERM inside a command unwinds through atomic_path, and the
+    handler before it is put back. (A handler of the test's own stands in for the default
+    one, which would end pytest itself.)"""
+    from glyphart.atomic import atomic_path
+    from glyphart.cli import reports_errors
+
+    class Unhandled(BaseException):
+        pass
+
+    def unhandled(signum, frame):
+        raise Unhandled()
+
+    @reports_errors
+    def command():
+        with atomic_path(tmp_path / "out.png") as tmp:
+            tmp.write_bytes(b"half")
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives before this ends
+
+    before = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            command()
+        assert signal.getsignal(signal.SIGTERM) is unhandled
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert exited.value.code == 143 and os.listdir(tmp_path) == []

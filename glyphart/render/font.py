@@ -11,10 +11,13 @@ to the Private Use Area, or as a map file says.
 from __future__ import annotations
 
 import string
+import unicodedata
 from pathlib import Path
 
 from ..atomic import atomic_path, write_text
 from ..errors import GlyphartError
+from ..latent import parse_seed
+from ..parse import shown
 from .output import write_image
 from .outline import glyph_outlines
 
@@ -24,16 +27,31 @@ DESCENT = 200
 BEARING = SQUARE // 10
 DEFAULT_CHARACTERS = string.ascii_uppercase + string.ascii_lowercase + string.digits
 PRIVATE_USE = 0xE000
+PRIVATE_USE_SIZE = 0xF900 - PRIVATE_USE  # U+E000-U+F8FF, the Basic Multilingual Plane's
 
 
 def character_map(count: int, private_use: bool = False) -> list[str]:
     """The characters `count` glyphs stand for, in seed order."""
     if private_use:
+        if count > PRIVATE_USE_SIZE:
+            raise GlyphartError(f"{count} glyphs but the Private Use Area (U+E000-U+F8FF) holds "
+                                f"{PRIVATE_USE_SIZE} characters; give at most "
+                                f"{PRIVATE_USE_SIZE} seeds with --pua")
         return [chr(PRIVATE_USE + i) for i in range(count)]
     if count > len(DEFAULT_CHARACTERS):
         raise GlyphartError(f"{count} glyphs but only {len(DEFAULT_CHARACTERS)} letters and "
                             "digits to map them to; give fewer seeds or --pua")
     return list(DEFAULT_CHARACTERS[:count])
+
+
+def untypable(character: str) -> str:
+    """Why a character cannot stand for a glyph ('' when it can): control characters and
+    surrogates are not characters anyone types."""
+    kind = unicodedata.category(character)
+    if kind in ("Cc", "Cs"):
+        what = "a control character" if kind == "Cc" else "a surrogate"
+        return f"U+{ord(character):04X} is {what}, not a character to type"
+    return ""
 
 
 def read_character_map(path: str | Path) -> tuple[list[str], list[int]]:
@@ -47,17 +65,30 @@ def read_character_map(path: str | Path) -> tuple[list[str], list[int]]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        parts = line.split()
-        if len(parts) != 2 or len(parts[0]) != 1 or not parts[1].isdigit():
-            raise GlyphartError(f"map file {path}, line {number}: {line.strip()!r}; write one "
-                                "character, a space and a seed, e.g. 'A 12'")
-        if parts[0] in characters:
-            raise GlyphartError(f"map file {path}, line {number}: {parts[0]!r} is mapped twice")
-        characters.append(parts[0])
-        seeds.append(int(parts[1]))
+        try:
+            character, seed = _map_line(line, characters)
+        except GlyphartError as e:
+            raise GlyphartError(f"map file {path}, line {number}: {e}") from None
+        characters.append(character)
+        seeds.append(seed)
     if not characters:
         raise GlyphartError(f"map file {path} maps no characters; write lines such as 'A 12'")
     return characters, seeds
+
+
+def _map_line(line: str, taken: list[str]) -> tuple[str, int]:
+    """'A 12' -> ('A', 12): one typable character, not mapped before, and a seed."""
+    parts = line.split()
+    if len(parts) != 2 or len(parts[0]) != 1:
+        raise GlyphartError(f"{shown(line.strip())}; write one character, a space and a seed, "
+                            "e.g. 'A 12'")
+    problem = untypable(parts[0])
+    if problem:
+        raise GlyphartError(f"{problem}; map letters, digits, symbols or Private Use Area "
+                            "characters")
+    if parts[0] in taken:
+        raise GlyphartError(f"{parts[0]!r} is mapped twice")
+    return parts[0], parse_seed(parts[1])
 
 
 FORMATS = (".ttf", ".otf", ".woff2")

@@ -13,6 +13,7 @@ import torch
 
 from ..errors import GlyphartError
 from ..latent import messages
+from ..parse import number, shown
 from .frames import (draws_any_size, edge_sharpness, enlarge, exact_images, generate_logits,
                      to_rgb8)
 from .vector import is_vector, write_vector
@@ -47,18 +48,20 @@ def page_size(size: str, dpi: float = 300, landscape: bool = False) -> PageSize:
         w_mm, h_mm = PAPER_MM[text]
         w, h = round(w_mm / 25.4 * dpi), round(h_mm / 25.4 * dpi)
     else:
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*x\s*(\d+(?:\.\d+)?)\s*(px|in|mm|cm)", text)
+        match = re.fullmatch(r"([0-9.]+)\s*x\s*([0-9.]+)\s*(px|in|mm|cm)", text)
         if not match:
             raise GlyphartError(
-                f"bad size {size!r}: use {', '.join(PAPER_MM)}, WxHpx, WxHin, WxHmm or WxHcm "
-                "(e.g. a3, 4000x6000px, 24x36in)")
-        a, b, unit = float(match.group(1)), float(match.group(2)), match.group(3)
+                f"bad size {shown(size)}: use {', '.join(PAPER_MM)}, WxHpx, WxHin, WxHmm or "
+                "WxHcm (e.g. a3, 4000x6000px, 24x36in)")
+        a, b = (number(side, 0, MAX_SIDE * 100, f"bad size {shown(size)}: side", lo_open=True)
+                for side in match.group(1, 2))
+        unit = match.group(3)
         per_unit = {"px": 1.0, "in": dpi, "mm": dpi / 25.4, "cm": dpi / 2.54}[unit]
         w, h = round(a * per_unit), round(b * per_unit)
     if landscape:
         w, h = max(w, h), min(w, h)
     if not (16 <= w <= MAX_SIDE and 16 <= h <= MAX_SIDE):
-        raise GlyphartError(f"bad size {size!r} at {dpi} dpi: {w}x{h} px; each side must be "
+        raise GlyphartError(f"bad size {shown(size)} at {dpi} dpi: {w}x{h} px; each side must be "
                             f"16 to {MAX_SIDE} px")
     return PageSize(w, h, dpi)
 

@@ -10,6 +10,7 @@ import torch
 
 from ..errors import GlyphartError
 from ..latent import messages, parse_seeds
+from ..parse import integer, shown
 from ..inks import Paint, make_paint
 from .frames import glyph_grid, grid_shape, render_glyphs
 from .output import metadata_text, write_image
@@ -47,17 +48,19 @@ class Look:
         return look
 
 
+MAX_GRID_SIDE = 10_000  # rows or columns; a sheet or poster of more has sub-pixel glyphs
+
+
 def parse_grid(text: str | None) -> tuple[int, int] | None:
     """'8x8' -> (rows, cols)."""
     if not text:
         return None
-    try:
-        rows, cols = (int(v) for v in text.lower().split("x"))
-        if rows < 1 or cols < 1:
-            raise ValueError
-        return rows, cols
-    except ValueError:
-        raise GlyphartError(f"bad grid {text!r}: use ROWSxCOLS, e.g. 8x8") from None
+    sides = text.lower().split("x")
+    if len(sides) != 2:
+        raise GlyphartError(f"bad grid {shown(text)}: use ROWSxCOLS, e.g. 8x8")
+    rows, cols = (integer(side, 1, MAX_GRID_SIDE, f"bad grid {shown(text)}: side")
+                  for side in sides)
+    return rows, cols
 
 
 def sheet_image(preset, seeds: list[int], cols: int | None = None, glyph_px: int | None = None,
@@ -117,9 +120,11 @@ def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | N
     glyph_px = glyph_px or r.glyph_px or None
     gap = r.gap if gap is None else gap
     cols = shape[1] if shape else None
-    if shape and len(seed_list if z is None else z) > shape[0] * shape[1]:
-        raise GlyphartError(f"grid {grid} holds {shape[0] * shape[1]} glyphs but "
-                            f"{len(seed_list)} seeds were given")
+    count = len(seed_list) if z is None else len(z)
+    if shape and count > shape[0] * shape[1]:
+        raise GlyphartError(f"grid {grid} holds {shape[0] * shape[1]} glyphs but {count} were "
+                            f"given ({len(seed_list)} seeds, {count - len(seed_list)} messages); "
+                            "use a larger --grid or fewer glyphs")
     params = {"kind": "sheet", "preset": preset.name, "weights": preset.weights_hash,
               "seeds": _compact(seed_list), **(extra or {}),
               "options": {"grid": grid or "auto", "glyph_px": glyph_px or "native", "gap": gap,
