@@ -185,6 +185,8 @@ class Decoder(nn.Module):
 
 
 HEAD_GAIN = 1.5
+STROKE_REACH = 0.5  # an exchangeable stroke's control points spread about its centre, relative
+# to the spread of centres over the glyph
 
 
 class StrokeGenerator(nn.Module):
@@ -203,7 +205,8 @@ class StrokeGenerator(nn.Module):
         k, s = spec.strokes * (spec.inks or 1), spec.segments
         self.points_per_stroke = 3 * s + 1
         per_stroke = 2 * self.points_per_stroke + s + 1
-        self.set = StrokeSet(spec, per_stroke) if spec.exchangeable else None
+        # An exchangeable stroke also has a centre: its control points are placed around it.
+        self.set = StrokeSet(spec, per_stroke + 2) if spec.exchangeable else None
         if self.set is None:
             self.body, w_in = _mlp(spec.message_size, spec.widths, spec.activation)
             self.head = nn.Linear(w_in, k * per_stroke)
@@ -215,6 +218,9 @@ class StrokeGenerator(nn.Module):
         raw = self.set(z) if self.set is not None else self.head(self.body(z))
         raw = raw.float().view(len(z), k, -1)
         n = 2 * self.points_per_stroke
+        if self.set is not None:  # control points around the stroke's centre (logit units)
+            raw = torch.cat([raw[..., 2:2 + n].unflatten(-1, (-1, 2)).add(raw[..., None, :2])
+                             .flatten(-2), raw[..., 2 + n:]], -1)
         points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
         low, high = spec.width
         radii = 0.5 * (low + (high - low) * torch.sigmoid(raw[..., n:]))
@@ -272,6 +278,9 @@ class StrokeSet(nn.Module):
         self.head = nn.Linear(w_in, per_stroke)
         _init_head(self.embed, None, 0)
         _init_head(self.body, self.head, w_in)
+        with torch.no_grad():  # centres anywhere in the glyph, each stroke about a third of it
+            self.head.bias[:2] = 0
+            self.head.weight[2:-(spec.segments + 1)] *= STROKE_REACH
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(B, N) -> (B, groups * strokes, per_stroke): raw stroke parameters, ink-major."""

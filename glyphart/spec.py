@@ -191,7 +191,9 @@ class TrainSpec:
     minutes: float = _f(0.0, lo=0.0, hi=100_000.0, doc="wall-clock budget, 0 = no limit")
     seed: int = _f(0, lo=0, hi=2**63 - 1)
     init_from: str = _f("", doc="start from this preset's weights where names and shapes match")
-    bf16: bool = _f(False, doc="bfloat16 autocast on CPU (faster, same loss curve)")
+    bf16: bool = _f(True, doc="bfloat16 autocast where the machine computes it natively "
+                              "(CUDA, CPUs with AVX512_BF16 or AMX); fp32 elsewhere, and "
+                              "everywhere when false")
     checkpoint_minutes: float = _f(2.0, lo=0.001, hi=1000.0)
     video_every: int = _f(50, lo=1, hi=1_000_000, doc="steps between training-video frames")
     weights_dtype: str = _f("float16", choices=["float16", "float32"])
@@ -206,6 +208,10 @@ class TrainSpec:
     saturation: float = _f(0.0, lo=0.0, hi=10.0,
                            doc="weight of a penalty on grey (4 x (1 - x), 0 at black or white): "
                                "glyphs become clean shapes instead of grey clouds")
+    reading_order: float = _f(0.2, lo=0.0, hi=1.0,
+                              doc="exchangeable strokes: for this fraction of the run the "
+                                  "decoder reads strokes left to right, then in whatever order "
+                                  "fits best (a reader must first learn an order to read in)")
     look_ramp: list = _f([0.15, 0.5], length=2, lo=0.0, hi=1.0,
                          doc="fractions of the run over which the look penalties (saturation, "
                              "perimeter, homes) phase in: shapes form first, then clean up (from the "

@@ -29,8 +29,9 @@ from .models import build_models
 from .lock import exclusive_lock
 from .presets import (Preset, PresetFiles, check_tensor_values, module_part, read_tensors,
                       refuse_builtin, save_weights)
+from .precision import autocast as precision_autocast, training_precision
 from .progress import Progress
-from .sets import SetLayout, match
+from .sets import SetLayout, in_reading_order, match
 from .spec import Spec, dump_spec
 
 CHECKPOINT_FORMAT = "glyphart-checkpoint-1"
@@ -195,7 +196,8 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
     # A colour preset's layers are laid on paper in its palette and in random inks (inks.py).
     paint = _training_paint(spec)
     sets = SetLayout.of(spec.model)
-    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=train_spec.bf16)
+    precision = training_precision(train_spec.bf16, dev)  # bf16 only where native
+    autocast = precision_autocast(precision, dev)
     budget = train_spec.minutes * 60 if train_spec.minutes > 0 else math.inf
     recent: list[tuple[torch.Tensor, torch.Tensor]] = []  # for a running bits estimate
     t0, c0 = time.perf_counter(), time.process_time()
@@ -240,8 +242,10 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                     picture = composite(picture.float(),
                                         *training_inks(paint, len(z), dev), paint.blend)
                 read, corners = dec.locate_and_read(dec.pool(channel(picture)))
-            if sets is not None:  # strokes come back in any order: compare them in the best
-                read = match(read.float(), z, sets)
+            if sets is not None:  # strokes come back in any order: left to right, then the best
+                read = read.float()
+                read = (in_reading_order(read, strokes.points, sets)
+                        if progress < train_spec.reading_order else match(read, z, sets))
             loss = _loss(read.float(), z, train_spec.loss, train_spec.bits_target)
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
@@ -316,6 +320,7 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
         "loss_first": round(loss0, 5),
         "loss_final": round(loss_value, 5),
         "bf16": train_spec.bf16,
+        "precision": precision,
         "device": str(dev),
         "versions": {"glyphart": __version__, "torch": torch.__version__,
                      "kornia": _version("kornia")},
@@ -324,7 +329,10 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
         "command": " ".join(["glyphart"] + sys.argv[1:]) if sys.argv else "",
         "previous_weights_kept_as": [b.name for b in backups],
     }
-    if evaluate_after:
+    if not evaluate_after or eval_messages == 0:
+        record["metrics_skipped"] = "evaluation skipped (--eval-messages 0)" \
+            if evaluate_after else "evaluation skipped"
+    else:
         preset = Preset(PresetFiles(out, "path"), spec, device=str(dev))
         record["metrics"] = evaluate(preset, n=eval_messages, device=dev, quiet=quiet)
     write_text(out.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
