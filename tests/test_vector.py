@@ -107,11 +107,14 @@ def _aligned_iou(a: torch.Tensor, b: torch.Tensor, reach: int = 2) -> float:
 
 
 def test_a_font_installs_and_types_each_glyph_as_drawn(tmp_path):
+    """Typed by FreeType, each letter within its glyph square is the raster glyph (strokes
+    that run past the square overhang it in the font, ending in their own caps)."""
     import numpy as np
     from fontTools.ttLib import TTFont
     from PIL import Image, ImageDraw, ImageFont
     from glyphart.latent import messages
     from glyphart.presets import load_preset
+    from glyphart.render.font import BEARING, _outlines
     from glyphart.render.frames import exact_images
     out = tmp_path / "brush.ttf"
     run_cli("font", "--preset", "brush", "--seeds", "0-25", "--out", str(out), check_ok=True)
@@ -120,11 +123,13 @@ def test_a_font_installs_and_types_each_glyph_as_drawn(tmp_path):
     preset = load_preset("brush")
     font = ImageFont.truetype(str(out), 320)  # 1000 units = 320 px: the glyph square is 256
     drawn = exact_images(preset.generator, messages(preset, range(26)), 256)[:, 0] > 0.5
+    lefts = [left for _, _, left, _ in _outlines(preset, list(range(26)))]
     for seed, char in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
-        canvas = Image.new("L", (600, 600), 0)
-        ImageDraw.Draw(canvas).text((20, 20), char, font=font, fill=255)
-        typed = _ink_crop(torch.from_numpy(np.asarray(canvas) > 127))
-        assert _aligned_iou(typed, _ink_crop(drawn[seed])) >= 0.9, char
+        canvas = Image.new("L", (700, 600), 0)
+        ImageDraw.Draw(canvas).text((100, 20), char, font=font, fill=255)  # ascender at y 20
+        x0 = 100 + round((BEARING - lefts[seed]) * 0.32)  # where the glyph's square begins
+        typed = torch.from_numpy(np.asarray(canvas)[20:276, x0:x0 + 256] > 127)
+        assert _aligned_iou(typed, drawn[seed]) >= 0.9, char
 
 
 def test_fonts_refuse_other_formats_and_too_many_glyphs(tmp_path):
@@ -224,3 +229,34 @@ def test_a_font_from_a_map_file_and_from_a_raster_preset(tmp_path):
     assert_one_line_error(run_cli("font", "--preset", "seed", "--map", str(mapping), "--seeds",
                                   "0-3", "--out", str(tmp_path / "x.ttf")), "drop --seeds")
     assert not (tmp_path / "x.ttf").exists()
+
+
+def _edges_on_square(outline, side: float) -> int:
+    """Outline edges (longer than a unit) that lie along the glyph's square: flat cuts."""
+    import numpy as np
+    from glyphart.render.outline import flatten
+    count = 0
+    for ring in flatten(outline):
+        a, b = ring, np.roll(ring, -1, 0)
+        long = np.hypot(*(b - a).T) > 1
+        for axis in (0, 1):
+            for line in (0.0, side):
+                count += int((long & (abs(a[:, axis] - line) < 0.01)
+                              & (abs(b[:, axis] - line) < 0.01)).sum())
+    return count
+
+
+def test_a_fonts_strokes_end_in_their_own_caps_never_cut_by_the_square():
+    """brush's strokes run past the glyph's square (inset < 0): on a sheet they are cut there,
+    in a font they end in their own caps and tapers, overhanging."""
+    from glyphart.latent import messages
+    from glyphart.presets import load_preset
+    from glyphart.render.font import SQUARE, _outlines
+    from glyphart.render.outline import glyph_outlines
+    preset = load_preset("brush")
+    seeds = list(range(16))
+    cut = sum(_edges_on_square(layers[0], SQUARE)
+              for layers in glyph_outlines(preset, messages(preset, seeds), SQUARE))
+    assert cut > 0  # the sheet's outlines are cut: the check sees flat edges
+    kept = [outline for _, outline, _, _ in _outlines(preset, seeds)]
+    assert sum(_edges_on_square(outline, SQUARE) for outline in kept) == 0

@@ -123,7 +123,7 @@ def _outlines(preset, seeds: list[int]):
     from ..latent import messages
     z = messages(preset, seeds)
     for i, seed in enumerate(seeds):
-        layers = glyph_outlines(preset, z[i:i + 1], SQUARE)[0]
+        layers = glyph_outlines(preset, z[i:i + 1], SQUARE, clip=False)[0]
         outline = layers[0]
         if len(layers) > 1:  # a colour glyph types as one shape: all its inks together
             outline = pathops.Path()

@@ -27,12 +27,15 @@ STROKE_BASIS = 1024  # strokes are outlined on a square of at most this side, th
 # a larger poster gains nothing visible (the centre line's chord error is 1/4000 of the side)
 
 
-def glyph_outlines(preset, z: torch.Tensor, side: float) -> list[list]:
-    """Per glyph, per ink layer: its outline in a square of `side` units, y down."""
+def glyph_outlines(preset, z: torch.Tensor, side: float, clip: bool = True) -> list[list]:
+    """Per glyph, per ink layer: its outline in a square of `side` units, y down. Strokes are
+    clipped to the square (as on a sheet) unless `clip` is False: a font's letters end in
+    their own caps and tapers, overhanging where a stroke runs past the square."""
     layers = preset.spec.model.layers
     if preset.spec.model.generator == "strokes":
         per_layer = layer_strokes(preset.strokes(z), layers)
-        return [[stroke_outline(s[i:i + 1], side) for s in per_layer] for i in range(len(z))]
+        return [[stroke_outline(s[i:i + 1], side, clip) for s in per_layer]
+                for i in range(len(z))]
     from .frames import generate_logits
     logits = generate_logits(preset.generator, z)
     return [[field_outline(field, side) for field in glyph] for glyph in logits]
@@ -74,9 +77,9 @@ def _capsule(a, b, ra: float, rb: float, arc_points: int = ARC_POINTS
     return points
 
 
-def stroke_outline(strokes: Strokes, size: float):
+def stroke_outline(strokes: Strokes, size: float, clip: bool = True):
     """One glyph's strokes (a Strokes of batch 1) as a skia-pathops Path in a square of side
-    `size`, y down, overlaps removed and clipped to the square."""
+    `size`, y down, overlaps removed and (with `clip`) clipped to the square."""
     import pathops
     basis = min(size, STROKE_BASIS)
     pts, rad = centre_lines(strokes, samples_per_segment(strokes, int(basis)))
@@ -92,8 +95,9 @@ def stroke_outline(strokes: Strokes, size: float):
     # Every capsule winds the same way: under the nonzero rule their simplification is their
     # union (in skia, without a round trip through Python pens).
     joined = pathops.simplify(pieces, fix_winding=True)
-    clipped = pathops.op(joined, _square(basis), pathops.PathOp.INTERSECTION)
-    return clipped if basis == size else clipped.transform(size / basis, 0, 0, size / basis)
+    if clip:
+        joined = pathops.op(joined, _square(basis), pathops.PathOp.INTERSECTION)
+    return joined if basis == size else joined.transform(size / basis, 0, 0, size / basis)
 
 
 def _polygon(pen, points) -> None:

@@ -65,19 +65,11 @@ def write_plot(preset, z: torch.Tensor, path: str | Path, cells, width: int, hei
 
 
 def _centre_lines(preset, z: torch.Tensor) -> list[list[tuple[np.ndarray, bool]]]:
-    """Per layer, each stroke's centre line in the unit square, (line, closed), cut where it
-    runs off the glyph's square (as the glyph's ink is)."""
+    """Per layer, each stroke's whole centre line in the unit square, (line, closed): a pen
+    lifts where the stroke ends, never where it crosses the glyph's square."""
     layers = layer_strokes(preset.strokes(z), preset.spec.model.layers)
-    return [[(run, False) for line in centre_lines(s, 24)[0][0] for run in _inside(line.numpy())]
+    return [[(line.double().numpy(), False) for line in centre_lines(s, 24)[0][0]]
             for s in layers]
-
-
-def _inside(line: np.ndarray) -> list[np.ndarray]:
-    """The runs of a polyline's points inside the unit square (two points or more)."""
-    inside = ((line >= 0) & (line <= 1)).all(1)
-    runs = np.split(line.astype(float), np.flatnonzero(np.diff(inside)) + 1)
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(inside)) + 1])
-    return [run for run, start in zip(runs, starts) if inside[start] and len(run) > 1]
 
 
 def _outline_lines(preset, z: torch.Tensor, side: float, spacing: float
