@@ -208,10 +208,6 @@ class TrainSpec:
     saturation: float = _f(0.0, lo=0.0, hi=10.0,
                            doc="weight of a penalty on grey (4 x (1 - x), 0 at black or white): "
                                "glyphs become clean shapes instead of grey clouds")
-    reading_order: float = _f(0.2, lo=0.0, hi=1.0,
-                              doc="exchangeable strokes: for this fraction of the run the "
-                                  "decoder reads strokes left to right, then in whatever order "
-                                  "fits best (a reader must first learn an order to read in)")
     look_ramp: list = _f([0.15, 0.5], length=2, lo=0.0, hi=1.0,
                          doc="fractions of the run over which the look penalties (saturation, "
                              "perimeter, homes) phase in: shapes form first, then clean up (from the "

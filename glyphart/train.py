@@ -31,7 +31,7 @@ from .presets import (Preset, PresetFiles, check_tensor_values, module_part, rea
                       refuse_builtin, save_weights)
 from .precision import autocast as precision_autocast, training_precision
 from .progress import Progress
-from .sets import SetLayout, in_reading_order, match
+from .sets import SetLayout, heat_loss, stroke_centres
 from .spec import Spec, dump_spec
 
 CHECKPOINT_FORMAT = "glyphart-checkpoint-1"
@@ -241,12 +241,12 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                 if paint is not None:
                     picture = composite(picture.float(),
                                         *training_inks(paint, len(z), dev), paint.blend)
-                read, corners = dec.locate_and_read(dec.pool(channel(picture)))
-            if sets is not None:  # strokes come back in any order: left to right, then the best
-                read = read.float()
-                read = (in_reading_order(read, strokes.points, sets)
-                        if progress < train_spec.reading_order else match(read, z, sets))
+                # a set reader reads each stroke where it is, in the order sent
+                centres = stroke_centres(strokes.points) if sets is not None else None
+                read, corners, heat = dec.locate_and_read(dec.pool(channel(picture)), centres)
             loss = _loss(read.float(), z, train_spec.loss, train_spec.bits_target)
+            if heat is not None:  # ...and learns to find them
+                loss = loss + heat_loss(heat, centres)
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
