@@ -159,6 +159,78 @@ def bench_train(peak: float) -> None:
             report("options", f"{name}: full step, {label}", spec.train.batch / dt, "img/s")
 
 
+STROKE_PRESETS = ("gray", "brush", "color", "hd-gray", "hd-color")
+HD_PARENTS = {"hd-gray": "gray", "hd-color": "color"}
+
+
+def bench_stroke_steps() -> None:
+    """Full training steps of every strokes preset at its own batch, today's torch rasteriser
+    and the compiled kernel alternating in one run (the load of a shared machine falls on
+    both), the precision the machine chose, and user / system CPU-seconds per step."""
+    import torch
+
+    from glyphart import strokes as S
+    from glyphart.precision import training_precision
+    from glyphart.presets import find
+    from glyphart.spec import load_spec
+
+    kernel = S.uses_kernel(torch.zeros(1))
+    per_second = {}
+    for name in STROKE_PRESETS:
+        spec = load_spec(find(name).toml)
+        precision = training_precision(spec.train.bf16)
+        step, _ = _train_step(spec, bf16=precision == "bf16")
+
+        def on(path):
+            def run():
+                S.rasteriser = path
+                step(True)
+                S.rasteriser = "auto"
+            return run
+
+        runs = {"torch": on("torch")} | ({"kernel": on("kernel")} if kernel else {})
+        usage0 = resource.getrusage(resource.RUSAGE_SELF)
+        t = _alternating(runs, seconds=3.0, rounds=2)
+        usage1 = resource.getrusage(resource.RUSAGE_SELF)
+        batch = spec.train.batch
+        per_second[name] = {k: batch / v for k, v in t.items()}
+        report("steps", f"{name}: full step, torch rasteriser (batch {batch})",
+               per_second[name]["torch"], "img/s", note=precision)
+        if kernel:
+            ratio = t["torch"] / t["kernel"]
+            report("steps", f"{name}: full step, kernel (batch {batch})",
+                   per_second[name]["kernel"], "img/s", ">=3x torch", ratio >= 3,
+                   f"{ratio:.2f}x, {precision}")
+        user = usage1.ru_utime - usage0.ru_utime
+        system = usage1.ru_stime - usage0.ru_stime
+        report("steps", f"{name}: system / user CPU time, both paths", system / max(user, 1e-9),
+               "x", "<=0.1" if name.startswith("hd") else "",
+               system / max(user, 1e-9) <= 0.1 if name.startswith("hd") else None,
+               f"{user:.1f} user, {system:.1f} system CPU-s")
+    for hd, parent in HD_PARENTS.items():
+        best = "kernel" if kernel else "torch"
+        ratio = per_second[hd][best] / per_second[parent][best]
+        report("steps", f"{hd} vs {parent}: img/s", ratio, "x", ">=0.25", ratio >= 0.25)
+
+
+def bench_eval() -> None:
+    """`glyphart eval` of each shipped strokes preset with its default messages, in a fresh
+    process: wall seconds, and user and system CPU-seconds (the child's rusage)."""
+    for name in ("gray", "brush", "color", "hd-gray", "hd-color"):
+        child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "glyphart", "eval", name, "--json"],
+                       capture_output=True, check=True)
+        wall = time.perf_counter() - t0
+        child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        user = child1.ru_utime - child0.ru_utime
+        system = child1.ru_stime - child0.ru_stime
+        report("eval", f"{name}: glyphart eval (4096 messages)", wall, "s", "<=60 s", wall <= 60,
+               f"{user:.1f} user, {system:.1f} system CPU-s")
+        report("eval", f"{name}: system / user CPU time", system / max(user, 1e-9), "x",
+               "<=0.1", system / max(user, 1e-9) <= 0.1)
+
+
 QUALITY_THRESHOLDS = [10, 15, 20, 25, 30]  # bits per glyph under the reference channel
 
 
@@ -334,46 +406,92 @@ def bench_video() -> None:
                "<=1.2", e2e_wall / limit <= 1.2)
 
 
+STROKES_ROWS = (("brush", None), ("gray", None), ("hd-color", None), ("brush", 256))
+
+
+def _alternating(runs: dict, seconds: float = 1.0, rounds: int = 3) -> dict:
+    """Seconds per call of each of `runs` (name -> function), timed in alternating rounds so
+    that a shared machine's load falls on all of them alike; the best round of each."""
+    best = {name: float("inf") for name in runs}
+    for name, run in runs.items():
+        run()  # warm-up (the kernel compiles on first use)
+    for _ in range(rounds):
+        for name, run in runs.items():
+            n, t0 = 0, time.perf_counter()
+            while time.perf_counter() - t0 < seconds or n < 2:
+                run()
+                n += 1
+            best[name] = min(best[name], (time.perf_counter() - t0) / n)
+    return best
+
+
 def bench_strokes() -> None:
-    """The stroke rasteriser on brush's own glyphs: forward + backward per glyph at the
-    training size (sparse, and the dense reference side by side), and the exact render cost
-    of one glyph at 1024 px."""
+    """The stroke rasteriser on shipped presets' own glyphs: forward + backward per glyph,
+    today's torch path and the compiled kernel side by side (alternating, one run); the dense
+    reference once; the exact render of one glyph at 1024 px, both paths."""
     import torch
 
     from glyphart import strokes as S
     from glyphart.presets import load_preset
     from glyphart.render.frames import exact_images
-    from glyphart.strokes import Strokes
 
+    kernel = S.uses_kernel(torch.zeros(1))
+    for name, size in STROKES_ROWS:
+        preset = load_preset(name)
+        gen = preset.generator
+        size = size or preset.spec.model.size
+        batch = 64 if size <= 64 else 32
+        z = torch.randn(batch, preset.spec.model.message_size,
+                        generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            strokes = gen.strokes(z)
+
+        def draw(path):
+            def run():
+                p = strokes.points.clone().requires_grad_()
+                r = strokes.radii.clone().requires_grad_()
+                S.rasteriser = path
+                gen.logits_of(S.Strokes(p, r, strokes.taper), size).sum().backward()
+                S.rasteriser = "auto"
+            return run
+
+        runs = {"torch": draw("torch")} | ({"kernel": draw("kernel")} if kernel else {})
+        t = {k: v / batch for k, v in _alternating(runs).items()}
+        report("strokes", f"{name}: torch rasteriser fwd+bwd at {size} px", 1000 * t["torch"],
+               "ms/glyph")
+        if kernel:
+            limit = 0.5 if size <= 64 else 4.0
+            report("strokes", f"{name}: kernel fwd+bwd at {size} px", 1000 * t["kernel"],
+                   "ms/glyph", f"<={limit} ms", 1000 * t["kernel"] <= limit)
+            ratio = t["torch"] / t["kernel"]
+            report("strokes", f"{name}: kernel vs torch rasteriser at {size} px", ratio, "x",
+                   ">=10x" if size <= 64 else "", ratio >= 10 if size <= 64 else None)
     preset = load_preset("brush")
     gen, size = preset.generator, preset.spec.model.size
-    z = torch.randn(64, preset.spec.model.message_size, generator=torch.Generator().manual_seed(0))
+    z = torch.randn(8, preset.spec.model.message_size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         strokes = gen.strokes(z)
-
-    def timed(draw) -> float:
-        points = strokes.points.clone().requires_grad_()
-        radii = strokes.radii.clone().requires_grad_()
-        draw(Strokes(points, radii)).sum().backward()  # warm-up
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < 3 or n < 3:
-            draw(Strokes(points, radii)).sum().backward()
-            n += 1
-        return (time.perf_counter() - t0) / n / len(z)
-
-    edge = preset.spec.model.softness / size
-    union = 0.5 / size
-    sparse = timed(lambda st: gen.logits_of(st))
-    dense = timed(lambda st: S.reference_field(st, size, union) / edge)
-    report("strokes", f"brush: rasterise forward+backward at {size} px", 1000 * sparse,
-           "ms/glyph")
-    report("strokes", f"brush: dense reference at {size} px", 1000 * dense, "ms/glyph")
-    report("strokes", "sparse rasteriser vs dense reference", dense / sparse, "x")
-    exact_images(gen, z[:1], 1024)
+    points = strokes.points.clone().requires_grad_()
+    radii = strokes.radii.clone().requires_grad_()
     t0 = time.perf_counter()
-    for i in range(4):
-        exact_images(gen, z[i:i + 1], 1024)
-    report("strokes", "brush: exact render at 1024 px", (time.perf_counter() - t0) / 4, "s/glyph")
+    (S.reference_field(S.Strokes(points, radii, strokes.taper), size, 0.5 / size)).sum().backward()
+    report("strokes", f"brush: dense reference fwd+bwd at {size} px",
+           1000 * (time.perf_counter() - t0) / len(z), "ms/glyph")
+
+    def render(path):
+        def run():
+            S.rasteriser = path
+            exact_images(gen, z[:1], 1024)
+            S.rasteriser = "auto"
+        return run
+
+    runs = {"torch": render("torch")} | ({"kernel": render("kernel")} if kernel else {})
+    t = _alternating(runs, seconds=0.5)
+    report("strokes", "brush: exact render of one glyph at 1024 px, torch", 1000 * t["torch"],
+           "ms")
+    if kernel:
+        report("strokes", "brush: exact render of one glyph at 1024 px, kernel",
+               1000 * t["kernel"], "ms", "<=60 ms", 1000 * t["kernel"] <= 60)
 
 
 def _measured_run(args: list[str]) -> tuple[float, float]:
@@ -452,12 +570,13 @@ def bench_startup() -> None:
     report("startup", "python -c 'import torch'", torch_s, "s")
 
 
-SECTIONS = {"train": bench_train, "quality": bench_quality, "strokes": bench_strokes,
+SECTIONS = {"train": bench_train, "steps": bench_stroke_steps, "eval": bench_eval,
+            "quality": bench_quality, "strokes": bench_strokes,
             "video": bench_video, "poster": bench_poster, "vector": bench_vector,
             "startup": bench_startup}
 # Row sections in table order: `train` also writes the `options` rows.
-_SECTION_ORDER = ["peak", "train", "options", "quality", "strokes", "video", "poster",
-                  "vector", "startup"]
+_SECTION_ORDER = ["peak", "train", "options", "steps", "eval", "quality", "strokes", "video",
+                  "poster", "vector", "startup"]
 
 
 def main(argv: list[str]) -> None:

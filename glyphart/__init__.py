@@ -10,6 +10,10 @@ Heavy modules (torch) load on first use, so `glyphart --help` stays fast.
 
 __version__ = "0.1.0"
 
+from .memory import keep_freed_memory as _keep_freed_memory  # noqa: E402
+
+_keep_freed_memory()  # freed tensors are reused, not unmapped (memory.py: the numbers)
+
 _LAZY = {
     "load_preset": ("presets", "load_preset"),
     "messages": ("latent", "messages"),

@@ -181,9 +181,11 @@ def preset_show(name):
               help="Also write a training video (.webm/.mp4/.gif) of 64 fixed glyphs.")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
               show_default=True, help="Where to train; auto takes CUDA when there is one.")
+@click.option("--eval-messages", type=Int(0, 1_000_000), default=4096, show_default=True,
+              help="Messages of the evaluation after training (0 skips it; the record says so).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @reports_errors
-def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
+def train_cmd(preset, steps, minutes, resume, out, video, device, eval_messages, quiet):
     """Train PRESET (a name or a .toml path).
 
     Retraining keeps the previous weights and record as numbered backups
@@ -191,6 +193,9 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
     from .presets import find, shadows_builtin, training_destination
     from .spec import load_spec
     from .train import train
+    if 0 < eval_messages < 1024:  # identification ranks each message among 1024
+        raise GlyphartError(f"--eval-messages {eval_messages}: give 0 (no evaluation) or at "
+                            "least 1024")
     files = find(preset)
     spec = load_spec(files.toml)
     out = Path(out) if out else training_destination(files)
@@ -200,7 +205,7 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, quiet):
         click.echo(f"note: the user preset {out} shadows the built-in {out.stem!r}: from now "
                    f"on `{out.stem}` means this copy (`glyphart presets` lists both)", err=True)
     record = train(spec, out, steps=steps, minutes=minutes, resume=resume, video=video,
-                   device=device, quiet=quiet)
+                   device=device, quiet=quiet, eval_messages=eval_messages)
     for backup in record.get("previous_weights_kept_as", []):
         click.echo(f"kept the previous weights as {out.with_name(backup)}", err=True)
     m = record.get("metrics", {})

@@ -83,6 +83,13 @@ def connected_parts(mask: torch.Tensor) -> list[torch.Tensor]:
     Labels spread by max-propagation over the four neighbours until nothing changes (a
     diameter's worth of steps, cheap at native sizes), then each label's pixels are counted."""
     b, h, w = mask.shape
+    try:  # scipy's labelling where installed: 4-connected as below, 500x faster at 256 px
+        # (the propagation takes a step per pixel of a region's length: 96 s for 16 glyphs)
+        from scipy import ndimage
+        return [torch.bincount(torch.from_numpy(ndimage.label(g)[0]).flatten())[1:]
+                for g in mask.cpu().numpy()]
+    except ImportError:
+        pass
     labels = torch.where(mask, torch.arange(1, h * w + 1).view(1, h, w).expand(b, h, w),
                          torch.zeros((), dtype=torch.long))
     while True:

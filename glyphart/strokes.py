@@ -140,7 +140,10 @@ def reference_field(strokes: Strokes, size: int, union: float) -> torch.Tensor:
     a, b = pts[:, :, :-1, None], pts[:, :, 1:, None]
     ra, rb = rad[:, :, :-1, None], rad[:, :, 1:, None]
     ab, ap = b - a, c - a
-    t = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
+    length2 = (ab * ab).sum(-1)
+    # A piece of no length is a disc (t = 0), with no gradient through t.
+    t = torch.where(length2 > 1e-12, (ap * ab).sum(-1) / length2.clamp_min(1e-12), 0)
+    t = t.clamp(0, 1)
     field = (ra + t * (rb - ra) - (ap - t[..., None] * ab).norm(dim=-1)).amax(2)
     return soft_union(field, union).view(len(pts), 1, size, size)
 

@@ -39,6 +39,95 @@ def test_the_field_and_its_gradients_match_a_brute_force_rasteriser():
         assert torch.allclose(x, y, atol=1e-6)
 
 
+def _degenerate_strokes() -> S.Strokes:
+    """Random strokes (float64) with the cases a kernel gets wrong first: a stroke whose
+    control points all coincide (pieces of no length), a segment with coincident control
+    points, radii at the [model] width bounds, a stroke entirely off the glyph."""
+    strokes = _random_strokes(batch=4, k=3, seed=1)
+    p, r = strokes.points.clone(), strokes.radii.clone()
+    p[0, 0] = p[0, 0, :1]                      # a dot: every piece of no length
+    p[1, 1, 1] = p[1, 1, 0]                    # first control point on the joint
+    p[1, 1, 4:6] = p[1, 1, 3]                  # a zero-length first half of segment 2
+    r[2, 0] = torch.tensor([0.09, 0.17, 0.09]) / 2  # gray's width bounds
+    r[2, 1] = torch.tensor([0.005, 0.5, 0.005]) / 2  # the spec's own bounds
+    p[3, 2] = p[3, 2] + 1.6                    # off the glyph (down and to the right)
+    return S.Strokes(p, r)
+
+
+@pytest.mark.skipif(not S.uses_kernel(torch.zeros(1, dtype=torch.float64)),
+                    reason="no C compiler for the stroke kernel")
+@pytest.mark.parametrize("degenerate", [False, True])
+def test_the_kernel_matches_the_reference_field_and_gradients(degenerate):
+    """float64: the compiled kernel's field and its closed-form gradients against the dense
+    reference with autograd, random strokes and the degenerate ones."""
+    strokes = _degenerate_strokes() if degenerate else _random_strokes(batch=4, seed=3)
+    strokes.points.requires_grad_()
+    strokes.radii.requires_grad_()
+    fast = S.stroke_field(strokes, 24, 0.01, reach=10.0, path="kernel")
+    slow = S.reference_field(strokes, 24, 0.01)
+    assert torch.allclose(fast, slow, atol=1e-10)
+    weights = torch.randn_like(fast)
+    g_fast = torch.autograd.grad((fast * weights).sum(), [strokes.points, strokes.radii])
+    g_slow = torch.autograd.grad((slow * weights).sum(), [strokes.points, strokes.radii])
+    for x, y in zip(g_fast, g_slow):
+        assert torch.isfinite(x).all()
+        assert torch.allclose(x, y, atol=1e-9), (x - y).abs().max()
+
+
+@pytest.mark.skipif(not S.uses_kernel(torch.zeros(1)), reason="no C compiler")
+@pytest.mark.parametrize("layers", [1, 3])
+def test_kernel_and_torch_rasterisers_agree_where_strokes_reach(layers):
+    """The training case: small reach, strokes joined per ink layer or one per layer, a band
+    of rows; the kernel and the torch path draw the same field with the same gradients."""
+    strokes = _random_strokes(batch=5, k=3, seed=4)
+    strokes.points.requires_grad_()
+    strokes.radii.requires_grad_()
+    fields = {path: S.stroke_field(strokes, 40, 0.01, reach=0.05, layers=layers, path=path)
+              for path in ("kernel", "torch")}
+    assert torch.allclose(fields["kernel"], fields["torch"], atol=1e-12)
+    weights = torch.randn_like(fields["torch"])
+    grads = [torch.autograd.grad((f * weights).sum(), [strokes.points, strokes.radii])
+             for f in fields.values()]
+    for x, y in zip(*grads):
+        assert torch.allclose(x, y, atol=1e-9)
+    with torch.no_grad():
+        band = S.stroke_field(strokes, 40, 0.01, reach=0.05, rows=(9, 31), layers=layers,
+                              path="kernel")
+    assert torch.equal(band, fields["kernel"].detach()[:, :, 9:31])
+
+
+@pytest.mark.skipif(not S.uses_kernel(torch.zeros(1)), reason="no C compiler")
+def test_a_render_is_the_same_with_the_kernel_and_the_torch_rasteriser(monkeypatch):
+    """A shipped preset's glyphs at their sheet size, as uint8 pixels: the compiled path and
+    the fallback differ by at most one level (float32 rounding near a level's edge)."""
+    from glyphart.latent import messages
+    from glyphart.presets import load_preset
+    from glyphart.render.frames import exact_images, to_rgb8
+    preset = load_preset("brush")
+    z = messages(preset, range(6))
+    pixels = {}
+    for path in ("kernel", "torch"):
+        monkeypatch.setattr(S, "rasteriser", path)
+        pixels[path] = to_rgb8(exact_images(preset.generator, z, 96)).astype(int)
+    assert abs(pixels["kernel"] - pixels["torch"]).max() <= 1
+
+
+def test_precision_follows_what_the_cpu_computes_natively(monkeypatch):
+    """bf16 autocast only where the CPU has bf16 arithmetic; fp32 on an AVX2-only CPU, and
+    always with [train] bf16 = false."""
+    from glyphart import precision
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "fma"})
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    assert precision.training_precision(True) == "fp32"
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert precision.training_precision(True) == "bf16"
+    assert precision.training_precision(False) == "fp32"
+    monkeypatch.setattr(precision, "cpu_flags", lambda: set())
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AMX_BF16")
+    assert precision.training_precision(True) == "bf16"
+
+
 def test_cost_goes_only_where_strokes_reach_and_bands_match_the_whole():
     strokes = _random_strokes()
     with torch.no_grad():
