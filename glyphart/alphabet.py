@@ -16,6 +16,7 @@ from .latent import messages
 from .metrics import blurred_ink, ink_masks
 
 BATCH = 256  # glyphs drawn at once: memory stays flat however large the pool
+DEFAULT_POOL = "0-4095"  # where --pick looks unless --seeds says otherwise
 
 
 @torch.no_grad()

@@ -321,6 +321,9 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
 @click.option("--message", "message_files", multiple=True, type=click.Path(dir_okay=False),
               help="A .npy message file (from `glyphart invert`), used as glyphs/keyframes "
                    "after the seeds. Repeatable.")
+@click.option("--pick", type=Int(1, 100_000),
+              help="Draw the N most distinct glyphs (by coarse composition) out of --seeds "
+                   "(default 0-4095), chosen reproducibly.")
 @click.option("--sheet", type=click.Path(dir_okay=False), help="Write a glyph sheet PNG.")
 @click.option("--poster", type=click.Path(dir_okay=False),
               help="Write a poster PNG. {preset}, {seed} or {page} in the name write one per "
@@ -375,7 +378,7 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
                    "deadline, 5-8 its realtime one (about 3x less CPU at 5 than at 4).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
-def render_cmd(preset_name, seeds, message_files, sheet, poster, video, plot, pen, hatch,
+def render_cmd(preset_name, seeds, message_files, pick, sheet, poster, video, plot, pen, hatch,
                palette, inks, paper,
                blend, style,
                grid, glyph_px, gap, labels, size, dpi, landscape, margin, layout, per_page,
@@ -387,7 +390,7 @@ def render_cmd(preset_name, seeds, message_files, sheet, poster, video, plot, pe
     _refuse_ignored_options(click.get_current_context(), sheet=sheet, poster=poster, video=video,
                             plot=plot)
     job = Render.load(preset_name, seeds=seeds, message_files=message_files, palette=palette,
-                      inks=inks, paper=paper, blend=blend, style=style)
+                      inks=inks, paper=paper, blend=blend, style=style, pick=pick)
     if not (sheet or poster or video or plot):
         sheet = str(Path("outputs") / f"{safe_file_name(job.preset.name)}-sheet.png")
     if sheet:
@@ -451,6 +454,9 @@ def _refuse_ignored_options(ctx, **outputs):
 @click.option("--map", "map_file", type=click.Path(dir_okay=False),
               help="A text file mapping characters to seeds, one 'A 12' per line (instead of "
                    "--seeds).")
+@click.option("--pick", type=Int(1, 100_000),
+              help="The N most distinct glyphs (by coarse composition) out of --seeds "
+                   "(default 0-4095), chosen reproducibly.")
 @click.option("--pua", is_flag=True, help="Map the glyphs to the Private Use Area (U+E000...) "
                                           "instead of letters and digits.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
@@ -461,23 +467,28 @@ def _refuse_ignored_options(ctx, **outputs):
                    "and sets a pangram and the alphabet) and NAME.specimen.png.")
 @click.option("-q", "--quiet", is_flag=True, help="No output but errors.")
 @reports_errors
-def font_cmd(preset_name, seeds, map_file, pua, out, specimen, quiet):
+def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, quiet):
     """Build an installable font of a preset's glyphs."""
     from click.core import ParameterSource
     from .latent import parse_seeds
     from .presets import load_preset
+    from .alphabet import DEFAULT_POOL, pick as pick_distinct
     from .render.font import build_font, character_map, read_character_map, write_specimen
+    given = click.get_current_context().get_parameter_source("seeds")
+    pool = seeds if given == ParameterSource.COMMANDLINE else DEFAULT_POOL
     if map_file:
-        given = click.get_current_context().get_parameter_source("seeds")
-        if pua or given == ParameterSource.COMMANDLINE:
-            raise GlyphartError("--map says which character types which seed; drop --seeds "
-                                "and --pua")
+        if pua or pick or given == ParameterSource.COMMANDLINE:
+            raise GlyphartError("--map says which character types which seed; drop --seeds, "
+                                "--pick and --pua")
         characters, seed_list = read_character_map(map_file)
     else:
-        seed_list = parse_seeds(seeds)
-        characters = character_map(len(seed_list), pua)  # refused before any work
+        seed_list = parse_seeds(pool if pick else seeds)
+        characters = character_map(pick or len(seed_list), pua)  # refused before any work
     preset = load_preset(preset_name)
-    path = build_font(preset, seed_list, out, characters=characters)
+    if pick:
+        seed_list = pick_distinct(preset, pick, seed_list)
+    path = build_font(preset, seed_list, out, characters=characters,
+                      picked_from=pool if pick else "")
     _done(path, quiet)
     if specimen:
         for extra in write_specimen(preset, seed_list, path, characters=characters):

@@ -29,3 +29,20 @@ def test_pick_is_reproducible_and_more_varied_than_the_first_seeds():
 def test_pick_more_than_the_pool_is_refused():
     with pytest.raises(GlyphartError, match="--pick 9"):
         pick(glyphart.load_preset("gray"), 9, list(range(8)))
+
+
+def test_font_and_sheet_record_the_picked_seeds(tmp_path):
+    import json
+    from fontTools.ttLib import TTFont
+    from PIL import Image
+    from conftest import run_cli
+    font, sheet = tmp_path / "picked.ttf", tmp_path / "picked.png"
+    run_cli("font", "--preset", "gray", "--pick", "10", "--seeds", "0-255", "--out", str(font),
+            "-q", check_ok=True)
+    run_cli("render", "--preset", "gray", "--pick", "10", "--seeds", "0-255", "--sheet",
+            str(sheet), check_ok=True)
+    expected = pick(glyphart.load_preset("gray"), 10, list(range(256)))
+    made = json.loads(TTFont(font)["name"].getDebugName(10).removeprefix("glyphart "))
+    assert made["seeds"] == expected and made["picked_from"] == "0-255"
+    params = json.loads(Image.open(sheet).text["glyphart"])
+    assert params["seeds"] == ",".join(map(str, expected)) and params["picked_from"] == "0-255"

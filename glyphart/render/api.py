@@ -62,19 +62,28 @@ class Render:
     extra_names: list[str] = field(default_factory=list)
     look: Look = None  # type: ignore[assignment]
     skipped: list[Path] = field(default_factory=list)  # batch posters already done
+    picked_from: str = ""                   # the pool `pick` chose the seeds from
 
     @classmethod
     def load(cls, preset: str, seeds: str | None = None, message_files=(), palette=None,
-             inks=None, paper=None, blend=None, style=None) -> "Render":
+             inks=None, paper=None, blend=None, style=None, pick: int | None = None
+             ) -> "Render":
+        """`pick`: the glyphs are the `pick` most distinct of `seeds` (default 0-4095)."""
         from ..presets import load_preset
         loaded = load_preset(preset)
         seed_list = parse_seeds(seeds) if seeds is not None else None
+        pool = ""
+        if pick is not None:
+            from ..alphabet import DEFAULT_POOL, pick as pick_distinct
+            pool = seeds or DEFAULT_POOL
+            seed_list = pick_distinct(loaded, pick, parse_seeds(pool))
         size = loaded.spec.model.message_size
         extra = torch.cat([load_message_file(f, size) for f in message_files]) \
             if message_files else None
         look = Look.from_preset(loaded, palette=palette, inks=inks, paper=paper, blend=blend,
                                 style=style)
-        return cls(loaded, seed_list, extra, [Path(f).name for f in message_files], look)
+        return cls(loaded, seed_list, extra, [Path(f).name for f in message_files], look,
+                   picked_from=pool)
 
     def glyphs(self, default_seeds: str) -> tuple[list[int], torch.Tensor]:
         seeds = self.seeds if self.seeds is not None else (
@@ -87,7 +96,8 @@ class Render:
         return seeds, z
 
     def _extra_params(self) -> dict:
-        return {"messages": self.extra_names} if self.extra_names else {}
+        return ({"messages": self.extra_names} if self.extra_names else {}) | \
+            ({"picked_from": self.picked_from} if self.picked_from else {})
 
     # -- outputs ------------------------------------------------------------------------------
 

@@ -95,17 +95,18 @@ FORMATS = (".ttf", ".otf", ".woff2")
 
 
 def build_font(preset, seeds: list[int], path: str | Path, private_use: bool = False,
-               characters: list[str] | None = None) -> Path:
+               characters: list[str] | None = None, picked_from: str = "") -> Path:
     """Write a font of `seeds`' glyphs, named after the preset: TrueType (.ttf), OpenType CFF
     (.otf) or WOFF2 for the web (.woff2), by the name's extension; glyph i types as
-    characters[i] (default: A-Z a-z 0-9, or the Private Use Area). Returns its path."""
+    characters[i] (default: A-Z a-z 0-9, or the Private Use Area). Its description (name ID
+    10) records the preset, the seeds and the pool they were `picked_from`. Returns its path."""
     path = Path(path)
     kind = path.suffix.lower()
     if kind not in FORMATS:
         raise GlyphartError(f"--out {path}: fonts are written as .ttf, .otf or .woff2; end the "
                             "name in one of those")
     font = _builder(preset, seeds, characters or character_map(len(seeds), private_use),
-                    cff=kind == ".otf").font
+                    cff=kind == ".otf", picked_from=picked_from).font
     return _save(font, path, "woff2" if kind == ".woff2" else None)
 
 
@@ -132,7 +133,8 @@ def _outlines(preset, seeds: list[int]):
         yield f"glyph{seed}", outline, left, right
 
 
-def _builder(preset, seeds: list[int], characters: list[str], cff: bool):
+def _builder(preset, seeds: list[int], characters: list[str], cff: bool,
+             picked_from: str = ""):
     from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.t2CharStringPen import T2CharStringPen
@@ -173,12 +175,20 @@ def _builder(preset, seeds: list[int], characters: list[str], cff: bool):
     builder.setupNameTable({"familyName": family, "styleName": "Regular",
                             "uniqueFontIdentifier": f"{family} {preset.weights_hash}",
                             "fullName": f"{family} Regular", "psName": ps_name,
-                            "version": "Version 1.0"})
+                            "version": "Version 1.0",
+                            "description": _description(preset, seeds, picked_from)})
     builder.setupOS2(sTypoAscender=SQUARE, sTypoDescender=-DESCENT, sTypoLineGap=0,
                      usWinAscent=SQUARE, usWinDescent=DESCENT, sxHeight=SQUARE // 2,
                      sCapHeight=SQUARE)
     builder.setupPost()
     return builder
+
+
+def _description(preset, seeds: list[int], picked_from: str) -> str:
+    import json
+    made = {"preset": preset.name, "seeds": seeds} | \
+        ({"picked_from": picked_from} if picked_from else {})
+    return "glyphart " + json.dumps(made, separators=(",", ":"))
 
 
 PANGRAM = "Sphinx of black quartz judge my vow"
