@@ -298,3 +298,12 @@ def test_the_layout_penalty_sees_each_ink_keep_a_home():
     varied[::2] = varied[::2].flip(-1)  # every other glyph swaps sides
     assert float(_look_penalty(homes, spec, 1.0)) > 0.9
     assert float(_look_penalty(varied, spec, 1.0)) < 0.1
+
+
+def test_eval_messages_zero_skips_the_evaluation_and_the_record_says_so(tmp_path):
+    from glyphart.spec import load_spec
+    from glyphart.train import train
+    path = write_tiny(tmp_path)
+    record = train(load_spec(path), path, steps=2, quiet=True, eval_messages=0)
+    assert "metrics" not in record and "skipped" in record["metrics_skipped"]
+    assert record["precision"] in ("fp32", "bf16")
