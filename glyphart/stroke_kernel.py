@@ -47,7 +47,10 @@ def _library():
     text = SOURCE.read_bytes()
     key = hashlib.sha256(text + " ".join(FLAGS).encode() + _cpu_key().encode()).hexdigest()[:16]
     lib = cache_dir() / f"stroke_kernel-{key}.so"
-    if not lib.is_file() and not _compile(cc, lib):
+    try:
+        if not lib.is_file() and not _compile(cc, lib):
+            return None
+    except OSError:  # a cache folder we cannot write: the torch path
         return None
     try:
         return _declare(ctypes.CDLL(str(lib)))
