@@ -238,8 +238,8 @@ class SetReader(nn.Module):
 
 
 HEAD_GAIN = 1.5
-STROKE_REACH = 0.5  # an exchangeable stroke's control points spread about its centre, relative
-# to the spread of centres over the glyph
+STROKE_REACH = 1.2  # how far (logit units) an exchangeable stroke's control points may lie from
+# its centre: about a third of the glyph each way, so strokes stay compact and can be told apart
 
 
 class StrokeGenerator(nn.Module):
@@ -271,9 +271,9 @@ class StrokeGenerator(nn.Module):
         raw = self.set(z) if self.set is not None else self.head(self.body(z))
         raw = raw.float().view(len(z), k, -1)
         n = 2 * self.points_per_stroke
-        if self.set is not None:  # control points around the stroke's centre (logit units)
-            raw = torch.cat([raw[..., 2:2 + n].unflatten(-1, (-1, 2)).add(raw[..., None, :2])
-                             .flatten(-2), raw[..., 2 + n:]], -1)
+        if self.set is not None:  # control points near the stroke's centre (logit units)
+            offsets = STROKE_REACH * torch.tanh(raw[..., 2:2 + n].unflatten(-1, (-1, 2)))
+            raw = torch.cat([offsets.add(raw[..., None, :2]).flatten(-2), raw[..., 2 + n:]], -1)
         points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
         low, high = spec.width
         radii = 0.5 * (low + (high - low) * torch.sigmoid(raw[..., n:]))
@@ -331,9 +331,8 @@ class StrokeSet(nn.Module):
         self.head = nn.Linear(w_in, per_stroke)
         _init_head(self.embed, None, 0)
         _init_head(self.body, self.head, w_in)
-        with torch.no_grad():  # centres anywhere in the glyph, each stroke about a third of it
+        with torch.no_grad():  # centres anywhere in the glyph
             self.head.bias[:2] = 0
-            self.head.weight[2:-(spec.segments + 1)] *= STROKE_REACH
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(B, N) -> (B, groups * strokes, per_stroke): raw stroke parameters, ink-major."""

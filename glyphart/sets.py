@@ -67,9 +67,17 @@ def match(read: torch.Tensor, sent: torch.Tensor, layout: SetLayout) -> torch.Te
 
 
 def stroke_centres(points: torch.Tensor) -> torch.Tensor:
-    """Where each stroke is, (B, K, 2) in the unit square: the mean of its control points
-    (near the middle of its ink), detached: a place to read, not something to learn."""
-    return points.detach().mean(2)
+    """Where each stroke is read, (B, K, 2) in the unit square: the middle of its centre line
+    (the middle joint, or the middle segment at t = 1/2), a place on its ink that the reader
+    can see (the mean of the control points may lie off the stroke, between two others).
+    Detached: a place to read, not something to learn."""
+    s = (points.shape[2] - 1) // 3
+    p = points.detach()
+    if s % 2 == 0:
+        return p[:, :, 3 * s // 2]
+    first = 3 * (s // 2)
+    a, b, c, d = (p[:, :, first + i] for i in range(4))
+    return (a + 3 * b + 3 * c + d) / 8  # a cubic at t = 1/2
 
 
 def read_at(chunks: torch.Tensor, centres: torch.Tensor, groups: int) -> torch.Tensor:
