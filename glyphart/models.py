@@ -154,7 +154,8 @@ class Decoder(nn.Module):
         self.pool = nn.AvgPool2d(p) if p > 1 else nn.Identity()
         self.input_size = spec.size // p
         self.registration = Registration(spec, self.input_size) if spec.register else None
-        self.set_reader = SetReader(spec) if spec.exchangeable else None
+        self.set_reader = SetReader(spec) if spec.exchangeable and spec.reader == "places" \
+            else None
         if self.set_reader is not None:
             return
         layers: list[nn.Module] = []

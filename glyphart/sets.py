@@ -80,6 +80,18 @@ def stroke_centres(points: torch.Tensor) -> torch.Tensor:
     return (a + 3 * b + 3 * c + d) / 8  # a cubic at t = 1/2
 
 
+def in_reading_order(read: torch.Tensor, centres: torch.Tensor, layout: SetLayout
+                     ) -> torch.Tensor:
+    """A plain reader's message (B, N), taken as the strokes left to right by their centres
+    (B, K, 2), put back in the order they were sent: an order the image itself shows.
+    (Matching from the first step instead leaves a plain reader nothing to hold on to: every
+    chunk it reads is matched to whichever sent one is nearest, and all learn the mean.)"""
+    x = centres[..., 0].view(len(read), layout.groups, layout.strokes)
+    position = x.argsort(-1).argsort(-1)  # (B, G, K): where each sent stroke is read
+    r = layout.chunks(read)
+    return r.gather(2, position.unsqueeze(-1).expand_as(r)).reshape(read.shape)
+
+
 def read_at(chunks: torch.Tensor, centres: torch.Tensor, groups: int) -> torch.Tensor:
     """The message read from a set reader's chunk maps (B, groups * m, h, w) at each stroke's
     centre (B, groups * K, 2): (B, groups * K * m), in the order of `centres`."""
