@@ -101,9 +101,10 @@ def test_an_exchangeable_preset_trains_saves_loads_and_draws_exactly_at_two_size
     record = train(load_spec(path), path, quiet=True, eval_messages=1024)
     metrics = record["metrics"]
     assert record["loss_final"] < record["loss_first"]
-    assert len(metrics["stroke_homes"]) == 4 and max(metrics["stroke_homes"]) < 0.6
-    assert "composition" in metrics
+    assert len(metrics["stroke_homes"]) == 4 and "composition" in metrics
     preset = load_preset(path)
+    from glyphart.metrics import stroke_homes  # over many glyphs, no stroke has a home at all
+    assert max(stroke_homes(preset.generator, torch.randn(2048, 16))) < 0.2
     z = torch.randn(3, 16)
     with torch.no_grad():
         fields = [preset.generator.logits(z, size) for size in (40, 160)]
