@@ -154,10 +154,6 @@ class Decoder(nn.Module):
         self.pool = nn.AvgPool2d(p) if p > 1 else nn.Identity()
         self.input_size = spec.size // p
         self.registration = Registration(spec, self.input_size) if spec.register else None
-        self.set_reader = SetReader(spec) if spec.exchangeable and spec.reader == "places" \
-            else None
-        if self.set_reader is not None:
-            return
         layers: list[nn.Module] = []
         w_in = spec.channels
         for w in spec.decoder_widths:
@@ -170,21 +166,15 @@ class Decoder(nn.Module):
             side = (side + 1) // 2
         self.readout = nn.Linear(w_in * side * side, spec.message_size)
 
-    def locate_and_read(self, x: torch.Tensor, centres: torch.Tensor | None = None
-                        ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        """(message, corners, heat) of an image already at the pooled resolution; corners is
-        None without registration, heat (the set reader's map of stroke centres) None without
-        exchangeable strokes. A set reader reads each stroke at `centres` (B, K, 2) when given
-        (training: the strokes in the order sent), else where it finds them."""
+    def locate_and_read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(message, corners) of an image already at the pooled resolution; corners is None
+        without registration. Exchangeable strokes are read left to right (sets.py)."""
         corners = None
         if self.registration is not None:
             corners = self.registration.corners(x)
             x = self.registration.unwarp(x, corners)
         # Centre around zero: the images live in [0, 1] plus channel noise.
-        if self.set_reader is not None:
-            message, heat = self.set_reader(x - 0.5, centres)
-            return message, corners, heat
-        return self.readout(self.features(x - 0.5).flatten(1)), corners, None
+        return self.readout(self.features(x - 0.5).flatten(1)), corners
 
     def read(self, x: torch.Tensor) -> torch.Tensor:
         """Decode an image already at the pooled resolution."""
@@ -192,50 +182,6 @@ class Decoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.read(self.pool(x))
-
-
-class SetReader(nn.Module):
-    """Reads a glyph's strokes wherever they are: a map of where stroke centres lie (`heat`,
-    one per ink) and, at every place, the chunk of the message a stroke centred there carries.
-
-    A reader that flattens the glyph into one vector reads fixed slots with ease, which is why
-    fixed slots settle into homes; read at its own place, a stroke is read alike anywhere
-    (convolutions are the same everywhere), so none needs a home. Dilated convolutions at an
-    eighth of the resolution let every place see the whole stroke and its neighbours."""
-
-    def __init__(self, spec: ModelSpec):
-        super().__init__()
-        self.groups, self.strokes = spec.inks or 1, spec.strokes
-        self.chunk = spec.message_size // (self.groups * self.strokes)
-        bias = spec.norm == "none"
-
-        def block(w_in, w_out, stride=1, dilation=1):
-            return [nn.Conv2d(w_in, w_out, 3, stride=stride, padding=dilation,
-                              dilation=dilation, bias=bias),
-                    _norm(spec.norm, w_out), _activation(spec.activation)]
-
-        # Stride-2 convs down to a map of 8x8 places (a stroke's centre in a place of its own,
-        # 8 px at 64 px), then dilated ones at that width: 7 M multiply-adds a glyph, as the
-        # plain reader and its registration (a 16x16 map cost 4x as much).
-        strided = max(1, min(len(spec.decoder_widths), (spec.size // spec.decoder_pool // 8)
-                             .bit_length() - 1))
-        layers, w_in = [], spec.channels
-        for w in spec.decoder_widths[:strided]:
-            layers += block(w_in, w, 2)
-            w_in = w
-        self.features = nn.Sequential(*layers, *block(w, w, 1, 1), *block(w, w, 1, 2))
-        self.head = nn.Conv2d(w, self.groups * (self.chunk + 1), 1)
-
-    def forward(self, x: torch.Tensor, centres: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(message (B, N), heat logits (B, groups, h, w))."""
-        from .sets import find_centres, read_at
-        out = self.head(self.features(x))
-        g = self.groups
-        heat, chunks = out[:, :g], out[:, g:]
-        if centres is None:
-            centres = find_centres(heat.detach(), self.strokes)
-        return read_at(chunks, centres, g), heat
 
 
 HEAD_GAIN = 1.5

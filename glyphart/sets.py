@@ -82,59 +82,15 @@ def stroke_centres(points: torch.Tensor) -> torch.Tensor:
 
 def in_reading_order(read: torch.Tensor, centres: torch.Tensor, layout: SetLayout
                      ) -> torch.Tensor:
-    """A plain reader's message (B, N), taken as the strokes left to right by their centres
-    (B, K, 2), put back in the order they were sent: an order the image itself shows.
-    (Matching from the first step instead leaves a plain reader nothing to hold on to: every
-    chunk it reads is matched to whichever sent one is nearest, and all learn the mean.)"""
+    """The decoder's message (B, N), taken as the strokes left to right by their centres
+    (B, K, 2), put back in the order they were sent: training compares it so, an order the
+    image itself shows. (Matching from the first step instead leaves the reader nothing to
+    hold on to: every chunk it reads is matched to whichever sent one is nearest, and all
+    learn the mean; docs/presets.md has the trials.)"""
     x = centres[..., 0].view(len(read), layout.groups, layout.strokes)
     position = x.argsort(-1).argsort(-1)  # (B, G, K): where each sent stroke is read
     r = layout.chunks(read)
     return r.gather(2, position.unsqueeze(-1).expand_as(r)).reshape(read.shape)
-
-
-def read_at(chunks: torch.Tensor, centres: torch.Tensor, groups: int) -> torch.Tensor:
-    """The message read from a set reader's chunk maps (B, groups * m, h, w) at each stroke's
-    centre (B, groups * K, 2): (B, groups * K * m), in the order of `centres`."""
-    b, k = len(chunks), centres.shape[1] // groups
-    grid = (centres * 2 - 1).view(b, groups, k, 2)  # unit square -> grid_sample's [-1, 1]
-    per_group = []
-    for g, maps in enumerate(chunks.chunk(groups, 1)):
-        sampled = torch.nn.functional.grid_sample(maps.float(), grid[:, g:g + 1].float(),
-                                                  align_corners=False)  # (B, m, 1, K)
-        per_group.append(sampled[:, :, 0].transpose(1, 2))  # (B, K, m)
-    return torch.stack(per_group, 1).flatten(1)
-
-
-def find_centres(heat: torch.Tensor, k: int) -> torch.Tensor:
-    """The k strongest peaks of each ink's centre map (B, groups, h, w): (B, groups * k, 2)
-    in the unit square, each refined to the heat-weighted mean of its 3x3 neighbourhood."""
-    b, g, h, w = heat.shape
-    peaks = heat == torch.nn.functional.max_pool2d(heat, 3, 1, 1)
-    score = heat.masked_fill(~peaks, float("-inf")).flatten(2)
-    index = score.topk(k, dim=2).indices  # (B, G, k)
-    weight = torch.nn.functional.unfold(torch.sigmoid(heat).flatten(0, 1)[:, None], 3,
-                                        padding=1).view(b, g, 9, h * w)
-    weight = weight.gather(3, index[:, :, None].expand(-1, -1, 9, -1))  # (B, G, 9, k)
-    dy, dx = torch.meshgrid(torch.arange(-1, 2), torch.arange(-1, 2), indexing="ij")
-    offset = torch.stack([dx.flatten(), dy.flatten()], -1).to(heat)  # (9, 2)
-    shift = (weight.unsqueeze(-1) * offset[:, None]).sum(2) / weight.sum(2).clamp_min(1e-6)[..., None]
-    cell = torch.stack([index % w, index // w], -1).to(heat) + shift  # (B, G, k, 2)
-    return ((cell + 0.5) / torch.tensor([w, h]).to(heat)).view(b, g * k, 2)
-
-
-CENTRE_SIGMA = 1.0  # a stroke centre's blob on the centre map, in cells of the map
-
-
-def heat_loss(heat: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-    """How far the centre maps (B, groups, h, w) are from blobs at the strokes' centres."""
-    b, g, h, w = heat.shape
-    ys = (torch.arange(h, device=heat.device) + 0.5) / h
-    xs = (torch.arange(w, device=heat.device) + 0.5) / w
-    c = centres.view(b, g, -1, 2)
-    dx = (xs.view(1, 1, 1, 1, w) - c[..., 0, None, None]) * w
-    dy = (ys.view(1, 1, 1, h, 1) - c[..., 1, None, None]) * h
-    target = torch.exp(-(dx * dx + dy * dy) / (2 * CENTRE_SIGMA ** 2)).amax(2)
-    return torch.nn.functional.binary_cross_entropy_with_logits(heat.float(), target)
 
 
 def similarity(read: torch.Tensor, candidates: torch.Tensor, layout: SetLayout | None

@@ -74,10 +74,6 @@ class ModelSpec:
                                        "each drawn by one shared network from its own share "
                                        "of the message, so no stroke keeps a home; the "
                                        "decoder reads the set back in any order")
-    reader: str = _f("places", choices=["places", "order"],
-                     doc="exchangeable strokes: places = the decoder finds each stroke and reads "
-                         "it where it lies; order = it reads the whole glyph, strokes left to "
-                         "right")
     width: list = _f([0.05, 0.14], length=2, lo=0.005, hi=0.5,
                      doc="strokes generator: [thinnest, thickest] stroke width, as a fraction "
                          "of the glyph's side")
@@ -293,7 +289,7 @@ class Spec:
 _HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0,
                     "strokes": 4, "segments": 2, "width": [0.05, 0.14], "taper": 0.35,
                     "softness": 0.7, "inset": 0.12, "inks": 0,
-                    "exchangeable": False, "reader": "places"}
+                    "exchangeable": False}
 
 
 def hash_model(model: ModelSpec) -> str:

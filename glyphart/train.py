@@ -31,7 +31,7 @@ from .presets import (Preset, PresetFiles, check_tensor_values, module_part, rea
                       refuse_builtin, save_weights)
 from .precision import autocast as precision_autocast, training_precision
 from .progress import Progress
-from .sets import SetLayout, heat_loss, in_reading_order, stroke_centres
+from .sets import SetLayout, in_reading_order, stroke_centres
 from .spec import Spec, dump_spec
 
 CHECKPOINT_FORMAT = "glyphart-checkpoint-1"
@@ -241,14 +241,10 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
                 if paint is not None:
                     picture = composite(picture.float(),
                                         *training_inks(paint, len(z), dev), paint.blend)
-                # a set reader reads each stroke where it is, in the order sent
-                centres = stroke_centres(strokes.points) if sets is not None else None
-                read, corners, heat = dec.locate_and_read(dec.pool(channel(picture)), centres)
-            if sets is not None and heat is None:  # a plain reader reads strokes left to right
-                read = in_reading_order(read.float(), centres, sets)
+                read, corners = dec.locate_and_read(dec.pool(channel(picture)))
+            if sets is not None:  # strokes come in no order: the decoder reads them left to right
+                read = in_reading_order(read.float(), stroke_centres(strokes.points), sets)
             loss = _loss(read.float(), z, train_spec.loss, train_spec.bits_target)
-            if heat is not None:  # ...and learns to find them
-                loss = loss + heat_loss(heat, centres)
             if corners is not None:
                 moved = channel.moved_corners().to(dev)
                 loss = loss + train_spec.register_weight * (corners - moved).pow(2).sum(-1).mean()
