@@ -224,7 +224,8 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, eval_messages,
 @reports_errors
 def eval_cmd(preset, as_json, n, quiet):
     """Measure PRESET: bits per glyph, identification accuracy, high-frequency fraction, and
-    the look (parts per glyph, small parts, shared layout, distinctness; see the README)."""
+    the look (parts per glyph, small parts, composition, shared layout, distinctness, and for
+    strokes presets each stroke's homes; see the README)."""
     from .metrics import evaluate
     from .presets import load_preset
     loaded = load_preset(preset)
@@ -240,6 +241,7 @@ def eval_cmd(preset, as_json, n, quiet):
     click.echo("the look (seeds 0-63, native size):")
     click.echo(f"  parts per glyph               {result['parts']}")
     click.echo(f"  small parts                   {result['small_parts']}")
+    click.echo(f"  composition                   {result['composition']}  (the source's sheet: 0.79)")
     click.echo(f"  shared layout                 {result['shared_layout']}")
     click.echo(f"  distinctness                  {result['distinctness']}")
     if "stroke_homes" in result:
