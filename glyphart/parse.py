@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 from .errors import GlyphartError
 
@@ -23,9 +24,11 @@ _COLOUR = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 
 def shown(value) -> str:
     """A value as an error message quotes it (repr): a long one cut short, with its length."""
-    if isinstance(value, int) and value.bit_length() > 4 * MAX_CHARS:  # repr() may refuse it
-        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
-    if len(full := repr(value)) <= MAX_CHARS + 2:
+    try:
+        full = repr(value)
+    except ValueError:  # an int of over sys.get_int_max_str_digits() digits
+        return f"an integer of over {sys.get_int_max_str_digits()} digits"
+    if len(full) <= MAX_CHARS + 2:
         return full
     text = str(value)
     return f"{text[:12]!r}... ({len(text)} characters)"

@@ -328,7 +328,7 @@ def test_every_numeric_preset_value_has_bounds():
 @pytest.mark.parametrize("old, new, needle", [
     ("[model]", "[model]\ninks = 0", "between 2 and 4 (leave it out for a gray preset)"),
     ("batch = 32", "batch = " + "1" * 5000, "over 4300 digits"),
-    ("batch = 32", "batch = " + "1" * 400, "characters)"),
+    ("batch = 32", "batch = " + "1" * 400, "(400 characters)"),
     ("[render]", "[render]\npaper = \"#-1-1-1\"", "bad [render] colour '#-1-1-1'"),
     ("[render]", "[render]\ninks = \"#ffffff,\"", "entry 2 of 2 is empty"),
 ])
@@ -392,3 +392,9 @@ def test_a_budget_too_small_for_a_step_still_takes_one(tmp_path):
     path = write_tiny(tmp_path)
     record = train(load_spec(path), path, minutes=1e-9, quiet=True, evaluate_after=False)
     assert record["steps"] == 1 and math.isfinite(record["loss_final"])
+
+
+def test_an_integer_too_long_to_print_is_described():
+    from glyphart.parse import shown
+    assert shown(10 ** 5000) == "an integer of over 4300 digits"
+    assert shown(5) == "5" and shown("x" * 40) == "'xxxxxxxxxxxx'... (40 characters)"
