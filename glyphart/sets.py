@@ -1,5 +1,7 @@
 """Messages read back as sets: an exchangeable strokes preset's glyph carries its strokes in no
-order, so the decoder's chunks are matched to the sent ones before they are compared.
+order. Training asks the decoder for them left to right (`in_reading_order`); bits and
+identification compare its chunks with the sent ones in their best order (`match`,
+`similarity`), less the order no glyph can carry (`SetLayout.order_bits`).
 
 A message of an exchangeable preset is `groups` (its inks, or 1) x `strokes` chunks of `size`
 numbers, one chunk per stroke. Within a group the strokes are interchangeable (drawn by one
