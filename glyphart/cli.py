@@ -497,6 +497,40 @@ def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, quiet):
             _done(extra, quiet)
 
 
+# ---------------------------------------------------------------------------------------------
+# explorer and gallery
+
+
+@main.command("explore")
+@click.option("--preset", "preset_name", default="", help="Preset to open first.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but 127.0.0.1/localhost lets other machines in "
+                   "(a warning is printed).")
+@click.option("--port", type=Int(1, 65535), default=8765, show_default=True)
+@click.option("--open/--no-open", "open_browser", default=True, show_default=True,
+              help="Open the page in the browser.")
+@click.option("--export-dir", default="outputs/explore", show_default=True,
+              type=click.Path(file_okay=False), help="Where exports are written (only there).")
+@click.option("--threads", type=Int(1, 256), default=2, show_default=True,
+              help="torch threads of the one render worker.")
+@reports_errors
+def explore_cmd(preset_name, host, port, open_browser, export_dir, threads):
+    """A local web studio: browse, walk and export a preset's glyphs."""
+    from .explore.serve import serve
+    serve(preset=preset_name, host=host, port=port, export_dir=export_dir,
+          open_browser=open_browser, threads=threads, say=click.echo)
+
+
+@main.command("gallery")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+@click.option("-q", "--quiet", is_flag=True, help="No output but errors.")
+@reports_errors
+def gallery_cmd(folder, quiet):
+    """Write FOLDER/index.html: thumbnails, parameters and commands of a batch export."""
+    from .explore.gallery import write_gallery
+    _done(write_gallery(folder), quiet)
+
+
 def _done(path, quiet):
     if not quiet:
         click.echo(f"wrote {path}")

@@ -1,0 +1,138 @@
+"""Glyph pixels for the page: tiles, walk frames and the channel's view, drawn by one worker.
+
+One worker thread per process with a fixed torch thread count: requests never run side by side
+and fight for cores, so each finishes as fast as the machine allows and the newest wins (the app
+drops requests a client has replaced). Tiles are cached by (preset, seed, size, paint).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+from PIL import Image
+
+from ..errors import GlyphartError
+from ..latent import INTERPOLATIONS, message, messages
+from .view import PaintChoice
+
+TILE_CACHE = 4096            # tiles kept: 128 px PNGs of a few kB each
+CANDIDATES = 1024            # identification among this many messages, as DESIGN.md measures
+
+
+class Studio:
+    """The presets the page has opened, their paints, a tile cache and the worker."""
+
+    def __init__(self, threads: int = 2):
+        self.threads = threads
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glyphart-draw",
+                                         initializer=torch.set_num_threads, initargs=(threads,))
+        self._presets: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self.tiles: OrderedDict[tuple, bytes] = OrderedDict()
+        self.hits = self.misses = 0
+
+    async def run(self, fn, *args):
+        """fn(*args) on the worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
+
+    def close(self) -> None:
+        self.worker.shutdown(wait=False, cancel_futures=True)
+
+    # -- presets and paint ------------------------------------------------------------------
+
+    def preset(self, name: str):
+        with self._lock:
+            if name not in self._presets:
+                from ..presets import available, load_preset
+                if name not in {p.name for p in available() if not p.shadowed}:
+                    raise GlyphartError(f"preset: unknown {name!r}; pick one from the list")
+                self._presets[name] = load_preset(name)
+            return self._presets[name]
+
+    def paint(self, preset, choice: PaintChoice):
+        return preset.paint(choice.palette, choice.inks, choice.paper, choice.blend)
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def coverage(self, preset, z: torch.Tensor, size: int) -> torch.Tensor:
+        """(B, N) -> (B, layers, size, size): strokes drawn exactly at `size`, raster glyphs
+        drawn at their native size and enlarged as logits (crisp edges, like style "ink")."""
+        gen, native = preset.generator, preset.spec.model.size
+        with torch.no_grad():
+            if preset.spec.model.generator == "strokes":
+                logits = gen.logits(z, None if size == native else size)
+            else:
+                logits = gen.logits(z)
+                if size != native:
+                    logits = torch.nn.functional.interpolate(
+                        logits, size=(size, size), mode="bicubic", align_corners=False)
+            return torch.sigmoid(logits.float())
+
+    def pictures(self, preset, z, size, choice: PaintChoice) -> list[bytes]:
+        rgb = self.paint(preset, choice).to_rgb8(self.coverage(preset, z, size))
+        return [png(a) for a in rgb]
+
+    def tile(self, name: str, seed: int, size: int, choice: PaintChoice) -> bytes:
+        key = (name, seed, size, choice)
+        if key in self.tiles:
+            self.hits += 1
+            self.tiles.move_to_end(key)
+            return self.tiles[key]
+        self.misses += 1
+        preset = self.preset(name)
+        data = self.pictures(preset, message(preset.spec.model.message_size, seed)[None],
+                             size, choice)[0]
+        self.tiles[key] = data
+        while len(self.tiles) > TILE_CACHE:
+            self.tiles.popitem(last=False)
+        return data
+
+    def frame(self, name: str, keys: tuple[int, ...], t: float, interp: str, size: int,
+              choice: PaintChoice) -> bytes:
+        """The walk through `keys` at phase t (0-1, a closed loop as videos take it); one key:
+        that glyph (through the tile cache)."""
+        if len(keys) == 1 or t == 0:
+            return self.tile(name, keys[0], size, choice)
+        preset = self.preset(name)
+        z = path_point(messages(preset, list(keys)), t, interp)
+        return self.pictures(preset, z[None], size, choice)[0]
+
+    def channel_view(self, name: str, seed: int, trials: int, size: int,
+                     choice: PaintChoice) -> dict:
+        """The glyph through the preset's own noisy channel `trials` times: what the decoder
+        sees, and where the sent glyph ranks among CANDIDATES messages (seed and the
+        CANDIDATES - 1 seeds after it) by the decoder's reading."""
+        from ..sets import SetLayout, similarity
+        preset = self.preset(name)
+        torch.manual_seed(seed)  # the same noise for the same view
+        z = messages(preset, [seed] * trials)
+        candidates = messages(preset, range(seed, seed + CANDIDATES))
+        with torch.no_grad():
+            seen = preset.channel(preset.picture(z))
+            read = preset.decoder(seen)
+            sim = similarity(read, candidates, SetLayout.of(preset.spec.model))
+        ranks = (sim > sim[:, :1]).sum(1).tolist()  # 0: the sent glyph is the nearest
+        images = seen.clamp(0, 1)
+        if images.shape[1] != 3:
+            images = self.paint(preset, choice).composite(images).clamp(0, 1)
+        images = torch.nn.functional.interpolate(images, size=(size, size), mode="nearest")
+        rgb = (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        return {"candidates": CANDIDATES, "ranks": ranks,
+                "identified": sum(r == 0 for r in ranks), "trials": trials,
+                "images": [png(a) for a in rgb]}
+
+
+def path_point(keys: torch.Tensor, t: float, interp: str) -> torch.Tensor:
+    """A point of the loop through keys; two keys walk there and back (a loop)."""
+    return INTERPOLATIONS[interp](keys, t % 1.0)
+
+
+def png(rgb) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)  # speed over bytes
+    return buffer.getvalue()

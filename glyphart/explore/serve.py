@@ -1,0 +1,36 @@
+"""Run the explorer: uvicorn on 127.0.0.1 (another address only when asked, with a warning)."""
+
+from __future__ import annotations
+
+import threading
+import webbrowser
+
+from ..errors import GlyphartError
+
+LOCAL = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(*, preset: str = "", host: str = "127.0.0.1", port: int = 8765,
+          export_dir: str = "outputs/explore", open_browser: bool = True, threads: int = 2,
+          say=print) -> None:
+    import uvicorn
+    from .app import create_app
+    if host not in LOCAL:
+        say(f"warning: serving on {host}: anyone who can reach this address can use the "
+            "explorer and write exports; use the default 127.0.0.1 unless you mean it")
+    app = create_app(export_dir, host=host, port=port, threads=threads, preset=preset)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/" + \
+        (f"#preset={preset}" if preset else "")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets",
+                            lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    say(f"glyphart explore: {url}  (exports go to {app.state.exports.folder}; Ctrl-C stops)")
+    if open_browser:
+        threading.Timer(0.8, webbrowser.open, (url,)).start()
+    try:
+        server.run()
+    except OSError as e:
+        raise GlyphartError(f"cannot serve on {host}:{port}: {e.strerror or e}; "
+                            "pick another --port") from None
+    if getattr(server, "started", True) is False:
+        raise GlyphartError(f"cannot serve on {host}:{port}; pick another --port")
