@@ -233,7 +233,11 @@ def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0
     async def failed(request: Request, exc: Exception):
         return bad(f"internal error: {type(exc).__name__}", 500)
 
+    async def no_icon(request: Request):
+        return Response(status_code=204)
+
     routes = [Route("/", page), Route("/static/{name}", static),
+              Route("/favicon.ico", no_icon),
               Route("/api/presets", presets), Route("/api/tile", tile),
               Route("/api/frame", frame), Route("/api/channel", channel),
               Route("/api/export", export, methods=["POST"]),

@@ -21,7 +21,7 @@ def serve(*, preset: str = "", host: str = "127.0.0.1", port: int = 8765,
     app = create_app(export_dir, host=host, port=port, threads=threads, preset=preset)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/" + \
         (f"#preset={preset}" if preset else "")
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets",
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets-sansio",
                             lifespan="on", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     say(f"glyphart explore: {url}  (exports go to {app.state.exports.folder}; Ctrl-C stops)")

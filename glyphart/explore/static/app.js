@@ -275,7 +275,8 @@ async function start() {
     info = await (await check(await fetch("/api/presets"))).json();
   } catch (e) { return showError(e.message); }
   for (const p of info.presets) $("preset").add(new Option(`${p.name} (${p.origin})`, p.name));
-  for (const [name, p] of Object.entries(info.palettes)) $("palette").add(new Option(`${name}: ${p.about}`, name));
+  for (const [name, p] of Object.entries(info.palettes)) {
+    const o = new Option(name, name); o.title = p.about; $("palette").add(o); }
   for (const k of info.kinds) $("kind").add(new Option(k, k));
   const s = fromHash();
   if (!info.presets.some((p) => p.name === s.preset))
