@@ -359,9 +359,10 @@ def bench_video() -> None:
     """hd-color at 512 px and as a 4x8 grid: end to end vs generation alone vs encoding alone."""
 
     from glyphart.presets import load_preset
-    from glyphart.render.sheet import Look
-    from glyphart.render.video import VideoWriter
-    from glyphart.render.video_loop import cell_keys, loop_frames
+    from glyphart.render.compose import loop_frames
+    from glyphart.render.layouts.video import cell_keys
+    from glyphart.render.look import Look
+    from glyphart.render.writers.video import VideoWriter
     from glyphart.latent import messages
 
     preset = load_preset("hd-color")
@@ -433,7 +434,7 @@ def bench_strokes() -> None:
 
     from glyphart import strokes as S
     from glyphart.presets import load_preset
-    from glyphart.render.frames import exact_images
+    from glyphart.render.glyphs import exact_images
 
     kernel = S.uses_kernel(torch.zeros(1))
     for name, size in STROKES_ROWS:

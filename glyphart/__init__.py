@@ -21,9 +21,10 @@ _LAZY = {
     "load_spec": ("spec", "load_spec"),
     "train": ("train", "train"),
     "evaluate": ("metrics", "evaluate"),
-    "render_sheet": ("render.sheet", "render_sheet"),
-    "render_poster": ("render.poster", "render_poster"),
-    "render_video": ("render.video_loop", "render_video"),
+    "Render": ("render.api", "Render"),
+    "render_sheet": ("render.api", "render_sheet"),
+    "render_poster": ("render.api", "render_poster"),
+    "render_video": ("render.api", "render_video"),
     "GlyphartError": ("errors", "GlyphartError"),
 }
 

@@ -475,7 +475,8 @@ def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, quiet):
     from .latent import parse_seeds
     from .presets import load_preset
     from .alphabet import DEFAULT_POOL, pick as pick_distinct
-    from .render.font import build_font, character_map, read_character_map, write_specimen
+    from .render.api import Render
+    from .render.layouts.font import character_map, read_character_map
     given = click.get_current_context().get_parameter_source("seeds")
     pool = seeds if given == ParameterSource.COMMANDLINE else DEFAULT_POOL
     if map_file:
@@ -489,11 +490,11 @@ def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, quiet):
     preset = load_preset(preset_name)
     if pick:
         seed_list = pick_distinct(preset, pick, seed_list)
-    path = build_font(preset, seed_list, out, characters=characters,
-                      picked_from=pool if pick else "")
+    job = Render(preset, seed_list, picked_from=pool if pick else "")
+    path = job.font(out, characters)
     _done(path, quiet)
     if specimen:
-        for extra in write_specimen(preset, seed_list, path, characters=characters):
+        for extra in job.specimen(path, characters):
             _done(extra, quiet)
 
 

@@ -118,3 +118,16 @@ def loop_path(keys: torch.Tensor, frames: int, interp: str = "cubic") -> Iterabl
     fn = INTERPOLATIONS[interp]
     for k in range(frames):
         yield fn(keys, k / frames)
+
+
+def compact_seeds(seeds: Iterable[int]) -> str:
+    """[0, 1, 2, 3, 7] -> '0-3,7': the inverse of parse_seeds."""
+    seeds = list(seeds)
+    parts, i = [], 0
+    while i < len(seeds):
+        j = i
+        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
+            j += 1
+        parts.append(str(seeds[i]) if i == j else f"{seeds[i]}-{seeds[j]}")
+        i = j + 1
+    return ",".join(parts)

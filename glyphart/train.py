@@ -187,7 +187,7 @@ def _train(spec: Spec, out: Path, steps, minutes, resume, video, device, quiet, 
     # The training video: 64 fixed messages drawn every video_every steps, streamed to ffmpeg.
     writer = None
     if video is not None:
-        from .render.video import VideoWriter
+        from .render.writers.video import VideoWriter
         fixed = messages(spec.model.message_size, range(64)).to(dev)
         writer = VideoWriter(video, fps=60 if spec.model.size <= 64 else 30,
                              comment=json.dumps({"preset": spec.name, "training": True}))
@@ -445,7 +445,8 @@ def _init_from(name: str, gen, dec) -> dict:
 
 @torch.no_grad()
 def _training_frame(gen, fixed, paint):
-    from .render.frames import CHALK, glyph_grid
+    from .render.api import glyph_grid
+    from .render.paint import CHALK
     was_training = gen.training
     gen.eval()
     images = gen(fixed).float().cpu()

@@ -361,7 +361,7 @@ def test_a_gray_preset_is_written_without_inks_and_loads_back(tmp_path):
 ])
 def test_bad_font_map_lines_are_refused_with_their_number(tmp_path, line, needle):
     from glyphart.errors import GlyphartError
-    from glyphart.render.font import read_character_map
+    from glyphart.render.layouts.font import read_character_map
     mapping = tmp_path / "map.txt"
     mapping.write_text(f"A 1\n{line}\n", encoding="utf-8")
     with pytest.raises(GlyphartError, match=re.escape(needle)) as refused:
@@ -370,7 +370,7 @@ def test_bad_font_map_lines_are_refused_with_their_number(tmp_path, line, needle
 
 
 def test_a_surrogate_is_not_a_character_to_type():
-    from glyphart.render.font import untypable
+    from glyphart.render.layouts.font import untypable
     assert "surrogate" in untypable("\ud800") and untypable("ß") == untypable("\ue000") == ""
 
 
@@ -378,7 +378,7 @@ def test_more_glyphs_than_the_private_use_area_holds_are_refused_at_once(tmp_pat
     # An unknown preset: the count is refused before the preset is even looked for.
     _refused(_cli("font", "--preset", "no-such-preset", "--pua", "--seeds", "0-70000",
                   "--out", tmp_path / "f.ttf"), "70001 glyphs", "6400")
-    from glyphart.render.font import character_map
+    from glyphart.render.layouts.font import character_map
     assert character_map(6400, private_use=True)[-1] == "\uf8ff"
 
 

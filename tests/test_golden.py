@@ -80,7 +80,7 @@ def _pdf_content(path: Path) -> bytes:
 
 def _video_frames(job, path: Path) -> np.ndarray:
     """The frames the video writer was handed, (10, H, W, 3) uint8."""
-    from glyphart.render.video import VideoWriter
+    from glyphart.render.writers.video import VideoWriter
     frames = []
     real = VideoWriter.write
 

@@ -106,7 +106,7 @@ def test_a_colour_preset_renders_in_any_palette_and_in_chosen_inks(inky, tmp_pat
         run_cli("render", "--preset", str(path), "--sheet", str(out), "--gap", "0",
                 "--glyph-px", "48", *args, check_ok=True)
         from glyphart.presets import load_preset
-        from glyphart.render.sheet import Look
+        from glyphart.render.look import Look
         look = Look.from_preset(load_preset(str(path)), palette=args[1] if args[:1] == [
             "--palette"] else None, inks=args[1] if args[:1] == ["--inks"] else None,
             paper=args[3] if len(args) > 3 else None)
@@ -148,8 +148,9 @@ def test_the_headline_loop_is_drawn_in_the_palettes_inks_and_their_overprints(tm
     import imageio.v3 as iio
     from glyphart.latent import messages
     from glyphart.presets import load_preset
-    from glyphart.render.sheet import Look
-    from glyphart.render.video_loop import cell_keys, loop_frames
+    from glyphart.render.compose import loop_frames
+    from glyphart.render.layouts.video import cell_keys
+    from glyphart.render.look import Look
     preset = load_preset("hd-color")
     look = Look.from_preset(preset)
     paint = look.paint(preset)

@@ -11,8 +11,8 @@ from PIL import Image
 from conftest import assert_one_line_error, run_cli, write_tiny
 from glyphart.presets import load_preset
 from glyphart.render.api import Render
-from glyphart.render.output import read_metadata
-from glyphart.render.poster import page_size
+from glyphart.render.layouts.page import page_size
+from glyphart.render.writers.png import read_metadata
 
 
 def decode(path):
@@ -37,7 +37,7 @@ def test_webm_is_vp9_with_exact_seamless_loop(trained_tiny, tmp_path):
     assert median > 0.1  # it moves
     assert 0.3 * median < steps[-1] < 3 * median, (steps[-1], median)
     from glyphart import __version__
-    from glyphart.render.video import read_video_metadata
+    from glyphart.render.writers.video import read_video_metadata
     carried = read_video_metadata(out)
     assert carried["preset"] == "tiny" and carried["glyphart_version"] == __version__
     assert carried["seeds"] == "0-3" and carried["options"]["frames"] == 32
@@ -67,7 +67,7 @@ def test_sheet_metadata_round_trips(trained_tiny, tmp_path):
         assert "seeds: 0-5,9" in im.info["parameters"]
         pixels = np.asarray(im)
     from glyphart.inks import make_paint
-    from glyphart.render.frames import gap_shade
+    from glyphart.render.paint import gap_shade
     paint = make_paint(1, "ink")
     assert tuple(pixels[0, 0]) == gap_shade(paint)  # the frame between glyphs
     colours, counts = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
@@ -130,7 +130,7 @@ def test_same_render_twice_is_byte_identical(trained_tiny, tmp_path):
 
 
 def test_failed_render_leaves_no_partial_and_keeps_old_file(trained_tiny, tmp_path, monkeypatch):
-    from glyphart.render import poster as poster_module
+    from glyphart.render import compose as poster_module
     target = tmp_path / "keep.png"
     target.write_bytes(b"the artist's earlier poster")
 
@@ -138,7 +138,7 @@ def test_failed_render_leaves_no_partial_and_keeps_old_file(trained_tiny, tmp_pa
         yield np.zeros((poster_module.BAND_ROWS, 200, 3), np.uint8)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(poster_module, "_bands", broken_bands)
+    monkeypatch.setattr(poster_module, "poster_bands", broken_bands)
     job = Render.load(str(trained_tiny), seeds="0-3")
     with pytest.raises(RuntimeError):
         list(job.posters(str(target), size="200x600px", dpi=100, force=True, quiet=True))
@@ -147,7 +147,7 @@ def test_failed_render_leaves_no_partial_and_keeps_old_file(trained_tiny, tmp_pa
 
 
 def test_interrupted_video_leaves_nothing(trained_tiny, tmp_path, monkeypatch):
-    from glyphart.render import video_loop
+    from glyphart.render import compose as video_loop
 
     real = video_loop.loop_frames
 
@@ -216,7 +216,7 @@ def test_invert_finds_a_message_that_renders(trained_tiny, tmp_path):
     preset = load_preset(str(trained_tiny))
     # Target: the tiny preset's own glyph 5, so a good inversion gets close to it.
     from glyphart.latent import messages
-    from glyphart.render.frames import to_rgb8
+    from glyphart.render.paint import to_rgb8
     with __import__("torch").no_grad():
         target = preset.generator(messages(preset, [5]))
     Image.fromarray(to_rgb8(target)[0]).save(tmp_path / "target.png")
@@ -238,7 +238,7 @@ def test_invert_finds_a_message_that_renders(trained_tiny, tmp_path):
 def test_ink_style_sharpens_previews_at_and_below_native_size(trained_tiny):
     """A small sheet shows the same clean regions a poster does: fewer mid-greys than smooth."""
     from glyphart.latent import messages
-    from glyphart.render.frames import render_glyphs
+    from glyphart.render.glyphs import render_glyphs
     preset = load_preset(trained_tiny)
     z = messages(preset, range(16))
 

@@ -102,7 +102,8 @@ def test_a_render_is_the_same_with_the_kernel_and_the_torch_rasteriser(monkeypat
     the fallback differ by at most one level (float32 rounding near a level's edge)."""
     from glyphart.latent import messages
     from glyphart.presets import load_preset
-    from glyphart.render.frames import exact_images, to_rgb8
+    from glyphart.render.glyphs import exact_images
+    from glyphart.render.paint import to_rgb8
     preset = load_preset("brush")
     z = messages(preset, range(6))
     pixels = {}

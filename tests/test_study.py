@@ -14,7 +14,7 @@ pytest.importorskip("matplotlib")
 
 
 def _png_metadata(path):
-    from glyphart.render.output import read_metadata
+    from glyphart.render.writers.png import read_metadata
     assert path.stat().st_size > 1000
     return read_metadata(path)
 

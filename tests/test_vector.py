@@ -16,7 +16,7 @@ from glyphart.presets import BUILTIN_NAMES
 def test_a_stroke_outline_matches_the_raster_glyph():
     from glyphart.latent import messages
     from glyphart.presets import load_preset
-    from glyphart.render.frames import exact_images
+    from glyphart.render.glyphs import exact_images
     from glyphart.render.outline import stroke_outline
     preset = load_preset("brush")
     z = messages(preset, [0, 5, 11])
@@ -47,8 +47,9 @@ def test_an_svg_sheet_is_svg_with_a_path_per_glyph_and_its_parameters(tmp_path):
 def test_every_shipped_presets_outlines_fill_back_to_its_raster_glyphs(name):
     from glyphart.latent import messages
     from glyphart.presets import load_preset
-    from glyphart.render.frames import render_glyphs
-    from glyphart.render.outline import glyph_outlines, outline_mask
+    from glyphart.render.glyphs import render_glyphs
+    from glyphart.render.glyphs import glyph_outlines
+    from glyphart.render.outline import outline_mask
     preset = load_preset(name)
     z = messages(preset, range(6))
     raster = render_glyphs(preset.generator, z, 512) > 0.5
@@ -114,8 +115,9 @@ def test_a_font_installs_and_types_each_glyph_as_drawn(tmp_path):
     from PIL import Image, ImageDraw, ImageFont
     from glyphart.latent import messages
     from glyphart.presets import load_preset
-    from glyphart.render.font import BEARING, _outlines
-    from glyphart.render.frames import exact_images
+    from glyphart.render.compose import font_glyphs
+    from glyphart.render.layouts.font import BEARING, SQUARE
+    from glyphart.render.glyphs import exact_images
     out = tmp_path / "brush.ttf"
     run_cli("font", "--preset", "brush", "--seeds", "0-25", "--out", str(out), check_ok=True)
     cmap = TTFont(out).getBestCmap()
@@ -123,7 +125,7 @@ def test_a_font_installs_and_types_each_glyph_as_drawn(tmp_path):
     preset = load_preset("brush")
     font = ImageFont.truetype(str(out), 320)  # 1000 units = 320 px: the glyph square is 256
     drawn = exact_images(preset.generator, messages(preset, range(26)), 256)[:, 0] > 0.5
-    lefts = [left for _, _, left, _ in _outlines(preset, list(range(26)))]
+    lefts = [left for _, _, left, _ in font_glyphs(preset, list(range(26)), SQUARE)]
     for seed, char in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
         canvas = Image.new("L", (700, 600), 0)
         ImageDraw.Draw(canvas).text((100, 20), char, font=font, fill=255)  # ascender at y 20
@@ -251,12 +253,13 @@ def test_a_fonts_strokes_end_in_their_own_caps_never_cut_by_the_square():
     in a font they end in their own caps and tapers, overhanging."""
     from glyphart.latent import messages
     from glyphart.presets import load_preset
-    from glyphart.render.font import SQUARE, _outlines
-    from glyphart.render.outline import glyph_outlines
+    from glyphart.render.compose import font_glyphs
+    from glyphart.render.glyphs import glyph_outlines
+    from glyphart.render.layouts.font import SQUARE
     preset = load_preset("brush")
     seeds = list(range(16))
     cut = sum(_edges_on_square(layers[0], SQUARE)
               for layers in glyph_outlines(preset, messages(preset, seeds), SQUARE))
     assert cut > 0  # the sheet's outlines are cut: the check sees flat edges
-    kept = [outline for _, outline, _, _ in _outlines(preset, seeds)]
+    kept = [outline for _, outline, _, _ in font_glyphs(preset, seeds, SQUARE)]
     assert sum(_edges_on_square(outline, SQUARE) for outline in kept) == 0

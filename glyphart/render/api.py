@@ -1,25 +1,47 @@
-"""One render job: a preset, its glyphs (seeds and message files) and a look, with a method
-per output. The CLI's `render` command is a thin shell over this; notebooks can use it too:
+"""`Render`: one render job (a preset, its glyphs and a look) with a method per output. The
+CLI's `render` and `font` commands are thin shells over it, and Python users share it:
 
     job = Render.load("hd-color", seeds="0-7")
     job.video("lerp.webm")
+
+Each output is the way of a glyph, one plain call per stage: messages -> glyphs (coverage or
+outlines, glyphs.py) -> paint (paint.py) -> a layout (layouts/) -> pixels (compose.py) -> a
+writer (writers/) -> a file, atomic, carrying its parameters. Options are resolved here once,
+into the dataclasses the files record.
 """
 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import GlyphartError
-from ..latent import messages, parse_seeds
+from ..latent import compact_seeds, messages, parse_seeds
 from ..presets import safe_file_name
 from ..progress import Progress
-from .sheet import Look, parse_grid, render_sheet
-from .video import DEFAULT_SPEED
+from . import compose, glyphs
+from .layouts import font as font_layout
+from .layouts.grid import parse_grid
+from .layouts.page import page_size
+from .layouts.plot import PLOT_DPI, plot_layout
+from .layouts.poster import GAP_FRAC, poster_layout
+from .layouts.sheet import sheet_layout
+from .layouts.video import cell_keys, check_interp, frame_count, frame_side
+from .look import Look
+from .paint import hex_colour, ink_fills
+from .writers.font import Em, Letter, check_font_name, write_font, write_specimen
+from .writers.metadata import metadata_text
+from .writers.pdf import write_pdf
+from .writers.plot import check_plot_name, write_plot
+from .writers.png import png_is_complete, read_metadata, write_image, write_png
+from .writers.svg import write_svg
+from .writers.video import DEFAULT_SPEED, FORMATS as VIDEO_FORMATS, VideoWriter
+
+PAGE_FORMATS = (".png", ".svg", ".pdf")
 
 
 MAX_MESSAGE_VALUE = 100.0  # a standard normal number never comes near it
@@ -54,15 +76,67 @@ def load_message_file(path: str | Path, size: int) -> torch.Tensor:
     return torch.from_numpy(array.astype(np.float32))
 
 
+# ---------------------------------------------------------------------------------------------
+# options, resolved once: what each file records under "options" (in this order)
+
+
+@dataclass
+class SheetOptions:
+    grid: str  # ROWSxCOLS or "auto"
+    glyph_px: int | str  # or "native"
+    gap: int
+    labels: bool
+
+
+@dataclass
+class PageOptions:
+    """A poster's page, or a plotter file's."""
+    size: str
+    dpi: float
+    pixels: str
+    landscape: bool
+    layout: str
+    grid: str
+    margin_px: int
+    gap: float
+
+
+@dataclass
+class VideoOptions:
+    grid: str
+    frames: int
+    fps: int
+    interp: str
+    px: int
+    crf: int
+    speed: int
+
+
+def provenance(kind: str, preset, seeds, options, look: Look, extra: dict | None = None
+               ) -> dict:
+    """The parameters a file carries: what made it, and every option that shaped it."""
+    return {"kind": kind, "preset": preset.name, "weights": preset.weights_hash,
+            "seeds": compact_seeds(seeds), **(extra or {}),
+            "options": asdict(options) | asdict(look)}
+
+
+# ---------------------------------------------------------------------------------------------
+# the job
+
+
 @dataclass
 class Render:
     preset: object
     seeds: list[int] | None = None          # None: use each output's default from [render]
     extra: torch.Tensor | None = None       # messages from files, after the seeds
     extra_names: list[str] = field(default_factory=list)
-    look: Look = None  # type: ignore[assignment]
+    look: Look = None  # type: ignore[assignment]  # None: the preset's own
     skipped: list[Path] = field(default_factory=list)  # batch posters already done
     picked_from: str = ""                   # the pool `pick` chose the seeds from
+
+    def __post_init__(self):
+        if self.look is None:
+            self.look = Look.from_preset(self.preset)
 
     @classmethod
     def load(cls, preset: str, seeds: str | None = None, message_files=(), palette=None,
@@ -80,6 +154,7 @@ class Render:
         size = loaded.spec.model.message_size
         extra = torch.cat([load_message_file(f, size) for f in message_files]) \
             if message_files else None
+        glyphs.check_style(loaded, style)
         look = Look.from_preset(loaded, palette=palette, inks=inks, paper=paper, blend=blend,
                                 style=style)
         return cls(loaded, seed_list, extra, [Path(f).name for f in message_files], look,
@@ -102,7 +177,7 @@ class Render:
     # -- outputs ------------------------------------------------------------------------------
 
     def sheet(self, path, grid=None, glyph_px=None, gap=None, labels=False) -> Path:
-        if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+        if Path(path).suffix.lower() not in PAGE_FORMATS:
             raise GlyphartError(f"--sheet {path}: sheets are written as PNG, SVG or PDF; end "
                                 "the name in .png, .svg or .pdf")
         if labels and self.extra is not None:
@@ -110,18 +185,15 @@ class Render:
                                 "have; drop --labels or --message")
         seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
         return render_sheet(self.preset, seeds, path, grid=grid, glyph_px=glyph_px, gap=gap,
-                            labels=labels, look=self.look, z=z,
-                            extra=self._extra_params())
+                            labels=labels, look=self.look, z=z, extra=self._extra_params())
 
     def posters(self, template, size="a3", dpi=300.0, landscape=False, margin=None,
                 layout=None, grid=None, per_page=24, force=False, quiet=False):
         """Write one poster, or one per seed / page when the name holds {seed} or {page}.
         Yields the paths written; files already done with the same parameters are skipped."""
-        from .poster import draw_poster, page_size, plan_poster
-
         page_size(size, dpi, landscape)  # validate before any work
         seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
-        fields = _template_fields(template)
+        fields = template_fields(template)
         layout = layout or ("hero" if "seed" in fields else "grid")
         shape = parse_grid(grid)
         if "seed" in fields:
@@ -138,35 +210,28 @@ class Render:
         with Progress(len(jobs), "posters", quiet=quiet or len(jobs) == 1, unit="file") as bar:
             for values, job_seeds, job_z in jobs:
                 path = Path(template.format(preset=preset_name, **values))
-                plan = plan_poster(self.preset, job_seeds, size=size, dpi=dpi,
-                                   landscape=landscape, layout=layout, margin_in=margin,
-                                   grid=shape, look=self.look, z=job_z,
-                                   extra=self._extra_params())
+                poster = plan_poster(self.preset, job_seeds, size=size, dpi=dpi,
+                                     landscape=landscape, layout=layout, margin_in=margin,
+                                     grid=shape, look=self.look, z=job_z,
+                                     extra=self._extra_params())
                 # Batch exports resume: a complete poster with this very metadata is kept.
-                if fields - {"preset"} and not force and _already_done(path, plan.params):
+                if fields - {"preset"} and not force and already_done(path, poster.params):
                     self.skipped.append(path)
                     bar.update()
                     continue
-                yield draw_poster(self.preset, plan, path, self.look)
+                yield draw_poster(self.preset, poster, path, self.look)
                 bar.update()
 
     def plot(self, path, size="a3", landscape=False, margin=None, grid=None, pen=0.5,
              hatch=0.0) -> Path:
         """Pen-plotter SVG of the glyphs, laid out as a grid poster of that page size."""
-        from .plot import write_plot
-        from .poster import plan_poster
         seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
-        plan = plan_poster(self.preset, seeds, size=size, dpi=PLOT_DPI, landscape=landscape,
+        return render_plot(self.preset, seeds, path, size=size, landscape=landscape,
                            margin_in=margin, grid=parse_grid(grid), look=self.look, z=z,
-                           extra=self._extra_params())
-        plan.params["kind"] = "plot"
-        return write_plot(self.preset, z, path, plan.cells.cells, plan.page.width,
-                          plan.page.height, self.look.paint(self.preset), plan.params,
-                          PLOT_DPI, pen=pen, hatch=hatch)
+                           pen=pen, hatch=hatch, extra=self._extra_params())
 
     def video(self, path, grid="1x1", seconds=None, frames_per_key=None, fps=None, interp=None,
               px=None, gap=None, crf=30, speed=DEFAULT_SPEED, quiet=False) -> Path:
-        from .video_loop import render_video
         shape = parse_grid(grid) or (1, 1)
         cells = shape[0] * shape[1]
         default = self.preset.spec.render.video_seeds
@@ -179,11 +244,222 @@ class Render:
                             look=self.look, crf=crf, speed=speed, z=z, quiet=quiet,
                             extra=self._extra_params())
 
+    def font(self, path, characters: list[str]) -> Path:
+        """A font of the job's seeds (glyph i types as characters[i]): .ttf, .otf or .woff2.
+        Its description (name ID 10) records the preset, the seeds and the pool they were
+        picked from."""
+        check_font_name(path)
+        letters = self._letters(characters)
+        return write_font(Path(path), letters, _EM, family=self._family(),
+                          unique_id=self._unique_id(),
+                          description=self._description(self.picked_from))
 
-PLOT_DPI = 1000  # the layout's grid in plotter files: 0.025 mm
+    def specimen(self, font_path, characters: list[str]) -> list[Path]:
+        """Beside a font: NAME.woff2 (unless the font is one), NAME.specimen.html and
+        NAME.specimen.png, setting a pangram and the alphabet. Returns their paths."""
+        return write_specimen(Path(font_path), self._letters(characters), _EM,
+                              family=self._family(), unique_id=self._unique_id(),
+                              description=self._description(""), seeds=self.seeds)
+
+    def _letters(self, characters: list[str]) -> list[Letter]:
+        letters = []
+        for character, (name, outline, left, right) in zip(
+                characters, compose.font_glyphs(self.preset, self.seeds, font_layout.SQUARE)):
+            advance, bearing, shift = font_layout.letter_metrics(left, right)
+            letters.append(Letter(name, character, outline, advance, bearing, shift))
+        return letters
+
+    def _family(self) -> str:
+        return f"glyphart {self.preset.name}"
+
+    def _unique_id(self) -> str:
+        return f"{self._family()} {self.preset.weights_hash}"
+
+    def _description(self, picked_from: str) -> str:
+        import json
+        made = {"preset": self.preset.name, "seeds": self.seeds} | \
+            ({"picked_from": picked_from} if picked_from else {})
+        return "glyphart " + json.dumps(made, separators=(",", ":"))
 
 
-def _template_fields(template: str) -> set[str]:
+_EM = Em(font_layout.UNITS_PER_EM, font_layout.SQUARE, font_layout.DESCENT)
+
+
+# ---------------------------------------------------------------------------------------------
+# each output: glyphs -> paint -> layout -> pixels or outlines -> writer
+
+
+def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | None = None,
+                 glyph_px: int | None = None, gap: int | None = None, labels: bool = False,
+                 look: Look | None = None, z: torch.Tensor | None = None,
+                 extra: dict | None = None) -> Path:
+    """Write a glyph sheet (PNG, SVG or PDF) for `seeds` (or messages `z`); returns its path."""
+    seed_list = parse_seeds(seeds) if isinstance(seeds, str) else list(seeds)
+    shape = parse_grid(grid)
+    r = preset.spec.render
+    look = look or Look.from_preset(preset)
+    glyph_px = glyph_px or r.glyph_px or None
+    gap = r.gap if gap is None else gap
+    cols = shape[1] if shape else None
+    count = len(seed_list) if z is None else len(z)
+    if shape and count > shape[0] * shape[1]:
+        raise GlyphartError(f"grid {grid} holds {shape[0] * shape[1]} glyphs but {count} were "
+                            f"given ({len(seed_list)} seeds, {count - len(seed_list)} messages); "
+                            "use a larger --grid or fewer glyphs")
+    options = SheetOptions(grid or "auto", glyph_px or "native", gap, labels)
+    params = provenance("sheet", preset, seed_list, options, look, extra)
+    z = messages(preset, seed_list) if z is None else z
+    paint = look.paint(preset)
+    vector = _is_vector(path)
+    if vector and labels:
+        raise GlyphartError("--labels prints seed numbers on PNG sheets; drop it for "
+                            "SVG and PDF")
+    layout = sheet_layout(len(z), cols, glyph_px or preset.spec.model.size, gap,
+                          check_pixels=not vector)
+    if vector:
+        return _write_page(path, glyphs.cell_outlines(preset, z, layout.cells), layout.cells,
+                           layout.width, layout.height, paint, params)
+    image = compose.sheet_picture(preset.generator, z, layout, look.style, paint,
+                                  labels=seed_list if labels else None)
+    return write_image(path, image, text=metadata_text(params))
+
+
+@dataclass
+class PosterPlan:
+    """Everything that decides a poster's pixels, worked out before any drawing."""
+    page: object  # layouts.page.PageSize
+    cells: list
+    z: torch.Tensor
+    params: dict  # the metadata the poster carries
+
+
+def plan_poster(preset, seeds: list[int], size: str = "a3", dpi: float = 300,
+                landscape: bool = False, layout: str = "grid", margin_in: float | None = None,
+                gap: float = GAP_FRAC, grid: tuple[int, int] | None = None,
+                look: Look | None = None, z: torch.Tensor | None = None,
+                extra: dict | None = None) -> PosterPlan:
+    look = look or Look.from_preset(preset)
+    page_size(size, dpi, landscape)  # a bad size is refused before the glyphs are made
+    z = messages(preset, seeds) if z is None else z
+    placed = poster_layout(len(z), size=size, dpi=dpi, landscape=landscape, layout=layout,
+                           margin_in=margin_in, gap_frac=gap, grid=grid)
+    page = placed.page
+    options = PageOptions(size, dpi, f"{page.width}x{page.height}", landscape, layout,
+                          f"{grid[0]}x{grid[1]}" if grid else "auto", placed.margin_px, gap)
+    return PosterPlan(page, placed.cells, z,
+                      provenance("poster", preset, seeds, options, look, extra))
+
+
+def draw_poster(preset, plan: PosterPlan, path: str | Path, look: Look) -> Path:
+    paint = look.paint(preset)
+    page = plan.page
+    if _is_vector(path):
+        return _write_page(path, glyphs.cell_outlines(preset, plan.z, plan.cells), plan.cells,
+                           page.width, page.height, paint, plan.params, dpi=page.dpi)
+    rows = glyphs.row_painter(preset.generator, plan.z, [side for _, _, side in plan.cells],
+                              look.style)
+    return write_png(path, page.width, page.height,
+                     compose.poster_bands(rows, plan.cells, page.width, page.height, paint),
+                     dpi=page.dpi, text=metadata_text(plan.params))
+
+
+def render_poster(preset, seeds: list[int], path: str | Path, look: Look | None = None,
+                  **options) -> Path:
+    """Write one poster (PNG, SVG or PDF) of the given glyphs (options as plan_poster's)."""
+    look = look or Look.from_preset(preset)
+    return draw_poster(preset, plan_poster(preset, seeds, look=look, **options), path, look)
+
+
+def render_plot(preset, seeds: list[int], path: str | Path, size: str = "a3",
+                landscape: bool = False, margin_in: float | None = None,
+                grid: tuple[int, int] | None = None, look: Look | None = None,
+                z: torch.Tensor | None = None, pen: float = 0.5, hatch: float = 0.0,
+                extra: dict | None = None) -> Path:
+    """Plot glyph i in its cell of a grid page, in mm: a pen per ink (plotter SVG)."""
+    look = look or Look.from_preset(preset)
+    z = messages(preset, seeds) if z is None else z
+    placed = plot_layout(len(z), size=size, landscape=landscape, margin_in=margin_in,
+                         grid=grid)
+    page = placed.page
+    options = PageOptions(size, PLOT_DPI, f"{page.width}x{page.height}", landscape, "grid",
+                          f"{grid[0]}x{grid[1]}" if grid else "auto", placed.margin_px,
+                          GAP_FRAC)
+    params = provenance("plot", preset, seeds, options, look, extra)
+    check_plot_name(path)
+    glyphs.check_hatch(preset, hatch)
+    paint = look.paint(preset)
+    layers = [[] for _ in paint.inks]
+    for i, cell in enumerate(placed.cells):
+        for layer, lines in enumerate(glyphs.pen_lines(preset, z[i:i + 1], cell[2],
+                                                       hatch / placed.mm)):
+            layers[layer] += [(placed.to_mm(line, cell), closed) for line, closed in lines]
+    return write_plot(path, layers, page.width * placed.mm, page.height * placed.mm,
+                      pens=[hex_colour(ink) for ink in paint.inks],
+                      params=params | {"pen_mm": pen, "hatch_mm": hatch}, pen=pen)
+
+
+def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, int] = (1, 1),
+                 frames_per_key: int | None = None, seconds: float | None = None,
+                 fps: int | None = None, interp: str | None = None, px: int | None = None,
+                 gap: int | None = None, look: Look | None = None, crf: int = 30,
+                 speed: int = DEFAULT_SPEED, z: torch.Tensor | None = None, quiet: bool = False,
+                 extra: dict | None = None) -> Path:
+    """Write a looping interpolation video (.webm VP9, .mp4 H.264 or .gif)."""
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_FORMATS:
+        raise GlyphartError(f"unsupported video format {path.suffix or '(none)'!r} for {path}; "
+                            f"use {', '.join(VIDEO_FORMATS)}")
+    r = preset.spec.render
+    look = look or Look.from_preset(preset)
+    fps = fps or r.fps
+    interp = interp or r.interp
+    check_interp(interp)
+    px = px or r.video_px or 2 * preset.spec.model.size
+    gap = (r.gap if gap is None else gap) if grid != (1, 1) else 0
+    cells = grid[0] * grid[1]
+    z = messages(preset, seeds) if z is None else z
+    frame_side(max(grid), px, gap)
+    keys = cell_keys(z, cells)
+    frames = frame_count(keys.shape[1], fps, frames_per_key or r.frames_per_key, seconds)
+    paint = look.paint(preset)
+    options = VideoOptions(f"{grid[0]}x{grid[1]}", frames, fps, interp, px, crf, speed)
+    params = provenance("video", preset, seeds, options, look, extra)
+    with VideoWriter(path, fps=fps, crf=crf, speed=speed,
+                     comment=metadata_text(params)["glyphart"]) as writer, \
+            Progress(frames, f"video {path.name}", quiet=quiet, unit="frame") as bar:
+        for frame in compose.loop_frames(preset.generator, keys, frames, interp, px, look,
+                                         paint, grid[1], gap):
+            writer.write(frame)
+            bar.update()
+    return path
+
+
+def glyph_grid(images: torch.Tensor, cols: int | None = None, gap: int = 2, scale: int = 1,
+               paint=None) -> np.ndarray:
+    """Glyph coverage already drawn (training videos, study figures) as a uint8 grid."""
+    from .paint import CHALK
+    return compose.glyph_grid(images, cols=cols, gap=gap, scale=scale, paint=paint or CHALK)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _is_vector(path) -> bool:
+    return Path(path).suffix.lower() in (".svg", ".pdf")
+
+
+def _write_page(path, outlines, cells, width, height, paint, params, dpi=None) -> Path:
+    """An SVG or PDF page (by the name's extension) of outlines in cells (x, y, side)."""
+    fills = ink_fills(paint)
+    if Path(path).suffix.lower() == ".pdf":
+        return write_pdf(path, outlines, cells, width, height, fills=fills, paper=paint.paper,
+                         params=params, dpi=dpi)
+    return write_svg(path, outlines, cells, width, height, fills=fills,
+                     paper=hex_colour(paint.paper), params=params, dpi=dpi)
+
+
+def template_fields(template: str) -> set[str]:
     """The fields of a poster name; it must format with plain {preset}, {seed} and {page}."""
     try:
         parsed = list(string.Formatter().parse(template))
@@ -211,10 +487,9 @@ def _template_fields(template: str) -> set[str]:
     return found
 
 
-def _already_done(path: Path, params: dict) -> bool:
+def already_done(path: Path, params: dict) -> bool:
     """True when `path` is a complete PNG carrying exactly the metadata this poster would."""
     import json
-    from .output import metadata_text, png_is_complete, read_metadata
     if not path.is_file() or not png_is_complete(path):
         return False
     try:

@@ -1,4 +1,4 @@
-"""Glyph tensors -> pixels: enlarging (ink / smooth / nearest), inks on paper, uint8 grids.
+"""A raster glyph's logit field -> coverage at any size: ink, smooth or nearest enlarging.
 
 `ink` enlarges the generator's logit field (the smooth field before the sigmoid) with a bicubic
 filter and steepens the sigmoid so every edge is about one output pixel wide: glyphs stay crisp
@@ -9,28 +9,12 @@ without the rest of the picture: posters use that to stay small in memory.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import GlyphartError
-from ..inks import Paint, make_paint
-
-CHALK = make_paint(1, "chalk")  # white on black: training videos and plain previews
-
 STYLES = ("ink", "smooth", "nearest")
-
-# Glyphs per generator call. At 256 px a larger batch's activations fall out of cache: hd-color
-# draws a glyph in 14 ms in batches of 8-16 and in 36 ms in one batch of 256 (one core, bf16),
-# with identical pixels.
-GENERATOR_BATCH = 16
-
-
-# ---------------------------------------------------------------------------------------------
-# enlarging
 
 
 @lru_cache(maxsize=32)
@@ -80,37 +64,6 @@ def enlarge_rows(field: torch.Tensor, out_h: int, out_w: int, row0: int = 0, row
     return torch.einsum("yh,bchw,xw->bcyx", wy, field.float(), wx)
 
 
-def render_glyphs(generator, z: torch.Tensor, px: int | None = None, style: str = "ink"
-                  ) -> torch.Tensor:
-    """Glyph images in [0, 1], (B, C, px, px); px defaults to the native size."""
-    if style not in STYLES:
-        raise GlyphartError(f"unknown scale style {style!r}; use one of {', '.join(STYLES)}")
-    if draws_any_size(generator):
-        return exact_images(generator, z, px or generator.spec.size)
-    logits = generate_logits(generator, z)
-    return draw(logits, px or logits.shape[-1], style)
-
-
-def draws_any_size(generator) -> bool:
-    """True for generators that draw exactly at any size (strokes): no enlarging needed."""
-    return getattr(generator, "draws_any_size", False)
-
-
-def exact_images(generator, z: torch.Tensor, px: int, rows: tuple[int, int] | None = None
-                 ) -> torch.Tensor:
-    """Glyphs drawn at px (or a band of their rows), anti-aliased to about one pixel."""
-    with torch.no_grad():
-        return torch.cat([torch.sigmoid(generator.logits(part, size=px, rows=rows))
-                          for part in z.split(GENERATOR_BATCH)])
-
-
-def generate_logits(generator, z: torch.Tensor, bf16: bool = False) -> torch.Tensor:
-    """The generator's logit fields (float32) for messages z, GENERATOR_BATCH at a time."""
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16,
-                                         enabled=bf16 and z.device.type == "cpu"):
-        return torch.cat([generator.logits(part).float() for part in z.split(GENERATOR_BATCH)])
-
-
 def draw(logits: torch.Tensor, px: int, style: str) -> torch.Tensor:
     """A logit field as images of px x px in the given style.
 
@@ -140,43 +93,3 @@ def enlarge(logits: torch.Tensor, out_h: int, out_w: int, style: str, row0: int 
     if gain is None:
         gain = edge_sharpness(logits, out_h / logits.shape[-2])
     return torch.sigmoid(enlarge_rows(logits, out_h, out_w, row0, row1) * gain)
-
-
-# ---------------------------------------------------------------------------------------------
-# pixels
-
-
-def to_rgb8(images: torch.Tensor, paint: Paint = CHALK) -> np.ndarray:
-    """(B, layers, H, W) coverage in [0, 1] -> (B, H, W, 3) uint8, inks laid on paper."""
-    return paint.to_rgb8(images)
-
-
-def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
-    cols = cols or max(1, math.ceil(math.sqrt(n)))
-    return math.ceil(n / cols), cols
-
-
-def gap_shade(paint: Paint, amount: float = 0.16) -> tuple[int, int, int]:
-    """A colour a little towards the first ink from the paper: gaps that frame glyphs
-    without shouting."""
-    return tuple(round(b + (f - b) * amount)  # type: ignore[return-value]
-                 for f, b in zip(paint.fg, paint.paper))
-
-
-def glyph_grid(images: torch.Tensor, cols: int | None = None, gap: int = 2, scale: int = 1,
-               paint: Paint = CHALK, gap_color=None) -> np.ndarray:
-    """A uint8 grid of glyphs (nearest-neighbour `scale`) with `gap` pixels between them.
-
-    Gaps default to a shade between paper and ink, so glyphs touching their edges stay apart."""
-    if scale > 1:
-        images = images.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
-    tiles = to_rgb8(images, paint)
-    rows, cols = grid_shape(len(tiles), cols)
-    h, w = tiles.shape[1:3]
-    canvas = np.empty((rows * h + (rows + 1) * gap, cols * w + (cols + 1) * gap, 3), np.uint8)
-    canvas[:] = gap_color if gap_color is not None else gap_shade(paint)
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, cols)
-        y, x = gap + r * (h + gap), gap + c * (w + gap)
-        canvas[y:y + h, x:x + w] = tile
-    return canvas

@@ -1,4 +1,5 @@
-"""Vector outlines of any preset's glyphs, as skia-pathops Paths (one per ink layer).
+"""The geometry of outlines, as skia-pathops Paths: strokes as joined capsules, a raster
+field's zero level as smooth rings, and back to polygons, pixels and hatch lines.
 
 A stroke preset's glyph is vectors already: every polyline piece of a stroke, with its two
 radii, is the convex hull of two circles (a tapered capsule); skia-pathops joins the pieces and
@@ -7,7 +8,7 @@ may run off it). A raster preset's glyph has a natural outline too: the zero lev
 logit field, the same field the ink style enlarges and sharpens. contourpy traces it on the
 bicubically enlarged field (sub-pixel, holes kept as holes), specks are dropped and each ring
 becomes a smooth chain of cubic curves through the traced points. Either way the outline,
-filled, is the raster glyph.
+filled, is the raster glyph. glyphs.py says which outline a preset's glyph has.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from ..strokes import Strokes, centre_lines, samples_per_segment
+from .enlarge import enlarge_rows
 
 ARC_POINTS = 24  # points on a stroke end's half circle: under 1/100 of a radius off
 JOINT_ARC_POINTS = 10  # inside a stroke, where neighbours hide all but a sliver of each arc
@@ -25,32 +27,6 @@ TRACE_OVERSAMPLE = 4  # the logit field is traced at 4x its native resolution
 SPECK = 0.003  # rings under this share of the square are specks (as the look measures)
 STROKE_BASIS = 1024  # strokes are outlined on a square of at most this side, then scaled:
 # a larger poster gains nothing visible (the centre line's chord error is 1/4000 of the side)
-
-
-def glyph_outlines(preset, z: torch.Tensor, side: float, clip: bool = True) -> list[list]:
-    """Per glyph, per ink layer: its outline in a square of `side` units, y down. Strokes are
-    clipped to the square (as on a sheet) unless `clip` is False: a font's letters end in
-    their own caps and tapers, overhanging where a stroke runs past the square."""
-    layers = preset.spec.model.layers
-    if preset.spec.model.generator == "strokes":
-        per_layer = layer_strokes(preset.strokes(z), layers)
-        return [[stroke_outline(s[i:i + 1], side, clip) for s in per_layer]
-                for i in range(len(z))]
-    from .frames import generate_logits
-    logits = generate_logits(preset.generator, z)
-    return [[field_outline(field, side) for field in glyph] for glyph in logits]
-
-
-def cell_outlines(preset, z: torch.Tensor, cells) -> list[list]:
-    """Per cell (x, y, side) of a page, glyph i's outline per ink layer, at that cell's side."""
-    return [glyph_outlines(preset, z[i:i + 1], side)[0] for i, (_, _, side) in enumerate(cells)]
-
-
-def layer_strokes(strokes: Strokes, layers: int) -> list[Strokes]:
-    """The strokes of each ink layer (strokes are shared out among layers in order)."""
-    k = strokes.points.shape[1] // layers
-    return [Strokes(strokes.points[:, i * k:(i + 1) * k], strokes.radii[:, i * k:(i + 1) * k],
-                    strokes.taper) for i in range(layers)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +99,6 @@ def field_outline(logits: torch.Tensor, size: float):
     side `size`, y down; specks dropped, holes kept (winding fixed by skia-pathops)."""
     import contourpy
     import pathops
-    from .frames import enlarge_rows
     n = logits.shape[-1] * TRACE_OVERSAMPLE
     field = enlarge_rows(logits[None, None].float(), n, n)[0, 0].double().numpy()
     # Sample points at the fine pixels' centres, plus the square's own edges (edge values
@@ -204,3 +179,17 @@ def outline_mask(path, size: int) -> np.ndarray:
     flips = np.zeros((size, size + 1), np.int32)
     np.add.at(flips, (r, np.clip(np.ceil(x - 0.5), 0, size).astype(int)), 1)
     return (np.cumsum(flips, 1)[:, :size] & 1).astype(bool)
+
+
+def hatch_lines(contours: list[np.ndarray], side: float, spacing: float) -> list[np.ndarray]:
+    """Horizontal lines `spacing` apart across the inside of the contours (even-odd)."""
+    if not contours:
+        return []
+    edges = np.concatenate([np.stack([c, np.roll(c, -1, 0)], 1) for c in contours])
+    (x0, y0), (x1, y1) = edges.transpose(1, 2, 0)
+    lines = []
+    for y in np.arange(spacing / 2, side, spacing):
+        hit = (y0 <= y) != (y1 <= y)
+        xs = np.sort(x0[hit] + (y - y0[hit]) * (x1[hit] - x0[hit]) / (y1[hit] - y0[hit]))
+        lines += [np.array([[a, y], [b, y]]) for a, b in zip(xs[::2], xs[1::2])]
+    return lines

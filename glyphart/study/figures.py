@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from ..atomic import write_bytes
-from ..render.frames import glyph_grid
-from ..render.output import metadata_text, write_image
+from ..render.api import glyph_grid
+from ..render.writers.metadata import metadata_text
+from ..render.writers.png import write_image
 from .data import require
 
 

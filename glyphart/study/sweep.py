@@ -17,7 +17,7 @@ from ..atomic import write_text
 from ..latent import messages
 from ..presets import find, load_preset
 from ..progress import Progress
-from ..render.sheet import render_sheet
+from ..render.api import render_sheet
 from ..spec import dump_spec, load_spec
 from ..train import checkpoint_path, train
 from .figures import figure, image_rows, save_chart, write_json

@@ -1,116 +1,59 @@
-"""An installable font of a preset's glyphs (TrueType, OpenType CFF or WOFF2),
-built with fontTools.
+"""Font files of glyph outlines (fontTools): TrueType (.ttf), OpenType CFF (.otf) or WOFF2,
+and a specimen beside a font: its WOFF2, an HTML page that sets it and a PNG of the same.
 
-Each glyph's outline (outline.py; a colour glyph's inks joined) is drawn on a 1000-unit em:
-the glyph's square is 800 units tall, from the baseline to the ascender, with 200 below for
-the descender. Advance widths follow each glyph's ink, with a tenth of the square as side
-bearings, so a sentence sets with even spacing. Characters map A-Z, a-z, 0-9 in seed order,
-to the Private Use Area, or as a map file says.
+The letters come placed on the em already (layouts/font.py): each with its outline on the
+square (y down), advance width, left side bearing and the shift that moves its ink there.
 """
 
 from __future__ import annotations
 
-import string
-import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import atomic_path, write_text
-from ..errors import GlyphartError
-from ..latent import parse_seed
-from ..parse import shown
-from .output import write_image
-from .outline import glyph_outlines
-
-UNITS_PER_EM = 1000
-SQUARE = 800  # the glyph's square, baseline to ascender
-DESCENT = 200
-BEARING = SQUARE // 10
-DEFAULT_CHARACTERS = string.ascii_uppercase + string.ascii_lowercase + string.digits
-PRIVATE_USE = 0xE000
-PRIVATE_USE_SIZE = 0xF900 - PRIVATE_USE  # U+E000-U+F8FF, the Basic Multilingual Plane's
-
-
-def character_map(count: int, private_use: bool = False) -> list[str]:
-    """The characters `count` glyphs stand for, in seed order."""
-    if private_use:
-        if count > PRIVATE_USE_SIZE:
-            raise GlyphartError(f"{count} glyphs but the Private Use Area (U+E000-U+F8FF) holds "
-                                f"{PRIVATE_USE_SIZE} characters; give at most "
-                                f"{PRIVATE_USE_SIZE} seeds with --pua")
-        return [chr(PRIVATE_USE + i) for i in range(count)]
-    if count > len(DEFAULT_CHARACTERS):
-        raise GlyphartError(f"{count} glyphs but only {len(DEFAULT_CHARACTERS)} letters and "
-                            "digits to map them to; give fewer seeds or --pua")
-    return list(DEFAULT_CHARACTERS[:count])
-
-
-def untypable(character: str) -> str:
-    """Why a character cannot stand for a glyph ('' when it can): control characters and
-    surrogates are not characters anyone types."""
-    kind = unicodedata.category(character)
-    if kind in ("Cc", "Cs"):
-        what = "a control character" if kind == "Cc" else "a surrogate"
-        return f"U+{ord(character):04X} is {what}, not a character to type"
-    return ""
-
-
-def read_character_map(path: str | Path) -> tuple[list[str], list[int]]:
-    """A map file: one `CHARACTER SEED` pair per line (e.g. `A 12`, `ß 40`), # comments.
-    Returns the characters and their seeds, in the file's order."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise GlyphartError(f"cannot read map file {path}: {e}") from None
-    characters, seeds = [], []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            character, seed = _map_line(line, characters)
-        except GlyphartError as e:
-            raise GlyphartError(f"map file {path}, line {number}: {e}") from None
-        characters.append(character)
-        seeds.append(seed)
-    if not characters:
-        raise GlyphartError(f"map file {path} maps no characters; write lines such as 'A 12'")
-    return characters, seeds
-
-
-def _map_line(line: str, taken: list[str]) -> tuple[str, int]:
-    """'A 12' -> ('A', 12): one typable character, not mapped before, and a seed."""
-    parts = line.split()
-    if len(parts) != 2 or len(parts[0]) != 1:
-        raise GlyphartError(f"{shown(line.strip())}; write one character, a space and a seed, "
-                            "e.g. 'A 12'")
-    problem = untypable(parts[0])
-    if problem:
-        raise GlyphartError(f"{problem}; map letters, digits, symbols or Private Use Area "
-                            "characters")
-    if parts[0] in taken:
-        raise GlyphartError(f"{parts[0]!r} is mapped twice")
-    return parts[0], parse_seed(parts[1])
-
+from ...atomic import atomic_path, write_text
+from ...errors import GlyphartError
+from .png import write_image
 
 FORMATS = (".ttf", ".otf", ".woff2")
 
 
-def build_font(preset, seeds: list[int], path: str | Path, private_use: bool = False,
-               characters: list[str] | None = None, picked_from: str = "") -> Path:
-    """Write a font of `seeds`' glyphs, named after the preset: TrueType (.ttf), OpenType CFF
-    (.otf) or WOFF2 for the web (.woff2), by the name's extension; glyph i types as
-    characters[i] (default: A-Z a-z 0-9, or the Private Use Area). Its description (name ID
-    10) records the preset, the seeds and the pool they were `picked_from`. Returns its path."""
-    path = Path(path)
-    kind = path.suffix.lower()
+@dataclass
+class Letter:
+    name: str  # the glyph's name in the font, e.g. glyph12
+    character: str
+    outline: object  # a pathops Path on the square, y down
+    advance: int
+    bearing: int  # left side bearing
+    shift: float  # x shift that puts the ink at the bearing
+
+
+@dataclass
+class Em:
+    units: int  # units per em
+    square: int  # the glyph's square: baseline to ascender
+    descent: int
+
+
+def check_font_name(path: str | Path) -> str:
+    """The font's kind (its extension), refused unless .ttf, .otf or .woff2."""
+    kind = Path(path).suffix.lower()
     if kind not in FORMATS:
         raise GlyphartError(f"--out {path}: fonts are written as .ttf, .otf or .woff2; end the "
                             "name in one of those")
-    font = _builder(preset, seeds, characters or character_map(len(seeds), private_use),
-                    cff=kind == ".otf", picked_from=picked_from).font
-    return _save(font, path, "woff2" if kind == ".woff2" else None)
+    return kind
 
 
-def _save(font, path: Path, flavor: str | None) -> Path:
+def write_font(path: str | Path, letters: list[Letter], em: Em, *, family: str,
+               unique_id: str, description: str) -> Path:
+    """Write a font of the letters, by the name's extension (.ttf, .otf or .woff2)."""
+    path = Path(path)
+    kind = check_font_name(path)
+    font = font_builder(letters, em, family=family, unique_id=unique_id,
+                        description=description, cff=kind == ".otf").font
+    return save_font(font, path, "woff2" if kind == ".woff2" else None)
+
+
+def save_font(font, path: Path, flavor: str | None) -> Path:
     """Write a fontTools TTFont atomically, as WOFF2 when `flavor` says so."""
     font.flavor = flavor
     with atomic_path(path) as tmp:
@@ -118,23 +61,8 @@ def _save(font, path: Path, flavor: str | None) -> Path:
     return path
 
 
-def _outlines(preset, seeds: list[int]):
-    """(name, outline, left, right) per glyph: the outline on the square, y down."""
-    import pathops
-    from ..latent import messages
-    z = messages(preset, seeds)
-    for i, seed in enumerate(seeds):
-        layers = glyph_outlines(preset, z[i:i + 1], SQUARE, clip=False)[0]
-        outline = layers[0]
-        if len(layers) > 1:  # a colour glyph types as one shape: all its inks together
-            outline = pathops.Path()
-            pathops.union(layers, outline.getPen())
-        left, _, right, _ = outline.bounds if outline.area else (0, 0, SQUARE, 0)
-        yield f"glyph{seed}", outline, left, right
-
-
-def _builder(preset, seeds: list[int], characters: list[str], cff: bool,
-             picked_from: str = ""):
+def font_builder(letters: list[Letter], em: Em, *, family: str, unique_id: str,
+                 description: str, cff: bool):
     from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.t2CharStringPen import T2CharStringPen
@@ -147,71 +75,64 @@ def _builder(preset, seeds: list[int], characters: list[str], cff: bool,
     def finish(pen):
         return pen.getCharString() if cff else pen.glyph()
 
+    square = em.square
     names = [".notdef", "space"]
-    metrics = {".notdef": (SQUARE // 2, 0), "space": (SQUARE // 3, 0)}
+    metrics = {".notdef": (square // 2, 0), "space": (square // 3, 0)}
     shapes = {name: finish(new_pen(metrics[name][0])) for name in names}
-    for name, outline, left, right in _outlines(preset, seeds):
-        metrics[name] = (round(right - left) + 2 * BEARING, BEARING)
-        pen = new_pen(metrics[name][0])
+    for letter in letters:
+        metrics[letter.name] = (letter.advance, letter.bearing)
+        pen = new_pen(letter.advance)
         # TrueType draws quadratic curves only: cubic ones (traced raster outlines) are
         # converted to within one font unit.
         target = pen if cff else Cu2QuPen(pen, max_err=1.0)
         # y down on the square -> y up from the baseline, ink moved to start at the bearing
-        outline.draw(TransformPen(target, (1, 0, 0, -1, BEARING - left, SQUARE)))
-        shapes[name] = finish(pen)
-        names.append(name)
-    family = f"glyphart {preset.name}"
+        letter.outline.draw(TransformPen(target, (1, 0, 0, -1, letter.shift, square)))
+        shapes[letter.name] = finish(pen)
+        names.append(letter.name)
     ps_name = family.replace(" ", "-") + "-Regular"
-    builder = FontBuilder(UNITS_PER_EM, isTTF=not cff)
+    builder = FontBuilder(em.units, isTTF=not cff)
     builder.setupGlyphOrder(names)
     builder.setupCharacterMap({ord(" "): "space",
-                               **{ord(c): n for c, n in zip(characters, names[2:])}})
+                               **{ord(letter.character): letter.name for letter in letters}})
     if cff:
         builder.setupCFF(ps_name, {"FullName": f"{family} Regular"}, shapes, {})
     else:
         builder.setupGlyf(shapes)
     builder.setupHorizontalMetrics(metrics)
-    builder.setupHorizontalHeader(ascent=SQUARE, descent=-DESCENT)
+    builder.setupHorizontalHeader(ascent=square, descent=-em.descent)
     builder.setupNameTable({"familyName": family, "styleName": "Regular",
-                            "uniqueFontIdentifier": f"{family} {preset.weights_hash}",
+                            "uniqueFontIdentifier": unique_id,
                             "fullName": f"{family} Regular", "psName": ps_name,
                             "version": "Version 1.0",
-                            "description": _description(preset, seeds, picked_from)})
-    builder.setupOS2(sTypoAscender=SQUARE, sTypoDescender=-DESCENT, sTypoLineGap=0,
-                     usWinAscent=SQUARE, usWinDescent=DESCENT, sxHeight=SQUARE // 2,
-                     sCapHeight=SQUARE)
+                            "description": description})
+    builder.setupOS2(sTypoAscender=square, sTypoDescender=-em.descent, sTypoLineGap=0,
+                     usWinAscent=square, usWinDescent=em.descent, sxHeight=square // 2,
+                     sCapHeight=square)
     builder.setupPost()
     return builder
-
-
-def _description(preset, seeds: list[int], picked_from: str) -> str:
-    import json
-    made = {"preset": preset.name, "seeds": seeds} | \
-        ({"picked_from": picked_from} if picked_from else {})
-    return "glyphart " + json.dumps(made, separators=(",", ":"))
 
 
 PANGRAM = "Sphinx of black quartz judge my vow"
 
 
-def write_specimen(preset, seeds: list[int], font_path: Path, private_use: bool = False,
-                   characters: list[str] | None = None) -> list[Path]:
+def write_specimen(font_path: Path, letters: list[Letter], em: Em, *, family: str,
+                   unique_id: str, description: str, seeds: list[int]) -> list[Path]:
     """Beside a font: NAME.woff2 (unless the font is one), an HTML page that loads it and sets
     a pangram and the alphabet, and a PNG of the same set by FreeType. Returns the paths."""
     import io
 
-    characters = characters or character_map(len(seeds), private_use)
+    characters = [letter.character for letter in letters]
     typed = set(characters) | {" "}
     lines = ["".join(c for c in PANGRAM if c in typed).strip() or "".join(characters[:12]),
              "".join(characters)]
-    font = _builder(preset, seeds, characters, cff=False).font  # drawn once, saved twice
+    font = font_builder(letters, em, family=family, unique_id=unique_id,
+                        description=description, cff=False).font  # drawn once, saved twice
     written = []
     woff2 = font_path.with_suffix(".woff2")
     if woff2 != font_path:
-        written.append(_save(font, woff2, "woff2"))
+        written.append(save_font(font, woff2, "woff2"))
     page = font_path.with_name(font_path.stem + ".specimen.html")
-    write_text(page, _specimen_page(f"glyphart {preset.name}", woff2.name, lines, seeds,
-                                    characters))
+    write_text(page, _specimen_page(family, woff2.name, lines, seeds, characters))
     truetype = io.BytesIO()
     font.flavor = None
     font.save(truetype)

@@ -15,8 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .. import __version__
-from ..atomic import atomic_path
+from ...atomic import atomic_path
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -29,16 +28,6 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def _text_chunk(key: str, value: str) -> bytes:
     # iTXt: UTF-8 text, uncompressed (readable by PIL as .text / .info).
     return _chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" + value.encode("utf-8"))
-
-
-def metadata_text(params: dict) -> dict[str, str]:
-    """The two text entries every glyphart PNG carries: a readable line and the full JSON."""
-    params = {"glyphart_version": __version__, **params}
-    readable = ", ".join(f"{k}: {v}" for k, v in params.items() if k != "options")
-    options = params.get("options") or {}
-    if options:
-        readable += ", " + ", ".join(f"{k}: {v}" for k, v in options.items())
-    return {"parameters": readable, "glyphart": json.dumps(params, sort_keys=True)}
 
 
 def write_png(path: str | Path, width: int, height: int, bands: Iterable[np.ndarray],

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
-from ..errors import GlyphartError
+from ...atomic import atomic_path
+from ...errors import GlyphartError
 
 FORMATS = (".webm", ".mp4", ".gif")
 MUXERS = {".webm": "webm", ".mp4": "mp4", ".gif": "gif"}
