@@ -212,7 +212,7 @@ def test_websocket_draws_the_newest_request(client):
         while not ids or ids[-1] != 5:
             data = ws.receive_bytes()
             ids.append(struct.unpack(">I", data[:4])[0])
-            assert data[4:12] == b"\x89PNG\r\n\x1a\n"
+            assert struct.unpack(">HH", data[4:8]) == (96, 96) and len(data) == 8 + 96 * 96 * 3
         assert ids == sorted(ids)
         ws.send_json({"id": 9, "preset": "brush", "keys": "1", "size": 5})
         assert "size" in json.loads(ws.receive_text())["error"]

@@ -17,9 +17,14 @@ from explore_server import browser, running_server  # noqa: E402
 # The mean colour and a position-weighted checksum of an <img>'s decoded pixels.
 PIXELS = """(selector) => {
   const img = document.querySelector(selector);
-  if (!img || !img.complete || !img.naturalWidth) return null;
-  const c = document.createElement("canvas"); c.width = img.naturalWidth; c.height = img.naturalHeight;
-  const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+  let c = img;
+  if (img.tagName !== "CANVAS") {
+    if (!img || !img.complete || !img.naturalWidth) return null;
+    c = document.createElement("canvas"); c.width = img.naturalWidth; c.height = img.naturalHeight;
+    c.getContext("2d").drawImage(img, 0, 0);
+  }
+  if (!c.width) return null;
+  const g = c.getContext("2d");
   const d = g.getImageData(0, 0, c.width, c.height).data;
   let r = 0, gr = 0, b = 0, sum = 0;
   for (let i = 0; i < d.length; i += 4) { r += d[i]; gr += d[i + 1]; b += d[i + 2]; sum = (sum + d[i] * ((i >> 2) % 9973)) % 1000000007; }

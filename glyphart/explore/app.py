@@ -196,11 +196,12 @@ def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0
                 try:
                     q = request
                     keys, name = view.seeds(q), view.preset_name(q)
+                    size = view.integer(q, "size", 16, view.MAX_PX, default=512)
                     data = await studio.run(
-                        studio.frame, name, keys, view.number(q, "t", 0.0, 1.0, 0.0),
-                        view.interp(q), view.integer(q, "size", 16, view.MAX_PX, default=512),
-                        view.PaintChoice.from_params(q))
-                    await ws.send_bytes(struct.pack(">I", request["id"]) + data)
+                        studio.raw_frame, name, keys, view.number(q, "t", 0.0, 1.0, 0.0),
+                        view.interp(q), size, view.PaintChoice.from_params(q))
+                    # id, width, height, then RGB rows
+                    await ws.send_bytes(struct.pack(">IHH", request["id"], size, size) + data)
                 except GlyphartError as e:
                     await ws.send_text(json.dumps({"id": request["id"], "error": str(e)}))
 

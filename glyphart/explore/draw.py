@@ -73,9 +73,28 @@ class Studio:
                         logits, size=(size, size), mode="bicubic", align_corners=False)
             return torch.sigmoid(logits.float())
 
+    def rgb(self, preset, z, size, choice: PaintChoice):
+        """(B, size, size, 3) uint8. One ink: a 256-entry colour table indexed by the coverage
+        quantised to 8 bits, 3-4x faster than compositing in float at 1024 px."""
+        paint, coverage = self.paint(preset, choice), self.coverage(preset, z, size)
+        if coverage.shape[1] != 1:
+            return paint.to_rgb8(coverage)
+        levels = torch.linspace(0, 1, 256)[:, None, None, None]
+        table = torch.from_numpy(paint.to_rgb8(levels)[:, 0, 0])       # (256, 3)
+        index = (coverage[:, 0].clamp(0, 1) * 255).round().to(torch.long)
+        return table[index].numpy()
+
     def pictures(self, preset, z, size, choice: PaintChoice) -> list[bytes]:
-        rgb = self.paint(preset, choice).to_rgb8(self.coverage(preset, z, size))
-        return [png(a) for a in rgb]
+        return [png(a) for a in self.rgb(preset, z, size, choice)]
+
+    def raw_frame(self, name: str, keys: tuple[int, ...], t: float, interp: str, size: int,
+                  choice: PaintChoice) -> bytes:
+        """A walk frame as raw RGB bytes for the websocket: no PNG encoding (75 ms at 1024 px
+        here), the page puts the pixels straight into a canvas."""
+        preset = self.preset(name)
+        z = path_point(messages(preset, list(keys)), t, interp) if len(keys) > 1 else \
+            message(preset.spec.model.message_size, keys[0])
+        return self.rgb(preset, z[None], size, choice)[0].tobytes()
 
     def tile(self, name: str, seed: int, size: int, choice: PaintChoice) -> bytes:
         key = (name, seed, size, choice)

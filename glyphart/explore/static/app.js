@@ -111,13 +111,17 @@ function connect() {
   socket.onclose = () => setTimeout(connect, 500);
   socket.onmessage = (e) => {
     if (typeof e.data === "string") { const m = JSON.parse(e.data); return showError(m.error); }
-    const id = new DataView(e.data).getUint32(0);
+    const head = new DataView(e.data), id = head.getUint32(0);
     if (id < drawnId) return;
     drawnId = id;
-    const url = URL.createObjectURL(new Blob([e.data.slice(4)], {type: "image/png"}));
-    const img = $("big");
-    img.onload = () => { window.glyphart.frames++; if (bigUrl && bigUrl !== url) URL.revokeObjectURL(bigUrl); bigUrl = url; };
-    img.src = url;
+    const w = head.getUint16(4), h = head.getUint16(6), rgb = new Uint8Array(e.data, 8);
+    const canvas = $("big"), pixels = new ImageData(w, h), out = pixels.data;
+    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+      out[j] = rgb[i]; out[j + 1] = rgb[i + 1]; out[j + 2] = rgb[i + 2]; out[j + 3] = 255;
+    }
+    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+    canvas.getContext("2d").putImageData(pixels, 0, 0);
+    window.glyphart.frames++;
     showError("");
   };
 }

@@ -1,0 +1,148 @@
+"""The explorer's responsiveness in a real browser (the OS Chromium, headless): request to
+decoded pixels, as the page sees it. Rows, with the issue's targets:
+
+    tile 128 px      a fresh (uncached) grid tile: <img> created -> decoded     <= 50 ms
+    view 1024 px     a fresh walk frame over the websocket: sent -> decoded      <= 150 ms
+    slider drag      updated large-view frames per second while dragging        >= 15 fps
+
+    python bench/explore.py [--preset brush] [--json out.json] [--screenshots docs]
+
+`--screenshots` also saves the explorer (explore.png) and a gallery of its exports
+(gallery.png) into that folder, as the README shows them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from explore_server import browser, running_server  # noqa: E402
+
+TILE_JS = """async ([preset, seeds]) => {
+  const times = [];
+  for (const seed of seeds) {
+    const t0 = performance.now(), img = new Image();
+    img.src = `/api/tile?preset=${preset}&seed=${seed}&size=128`;
+    await img.decode();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+VIEW_JS = """([preset, count, size]) => new Promise((resolve) => {
+  const ws = new WebSocket(`ws://${location.host}/ws`); ws.binaryType = "arraybuffer";
+  const times = []; let t0 = 0, i = 0;
+  const ask = () => { t0 = performance.now(); i++;
+    ws.send(JSON.stringify({id: i, preset, keys: "11,12", t: i / (count + 2), size})); };
+  ws.onopen = ask;
+  const canvas = document.createElement("canvas"); canvas.width = canvas.height = size;
+  ws.onmessage = (e) => {  // as the page draws a frame: raw RGB into a canvas
+    const rgb = new Uint8Array(e.data, 8), pixels = new ImageData(size, size), out = pixels.data;
+    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+      out[j] = rgb[i]; out[j + 1] = rgb[i + 1]; out[j + 2] = rgb[i + 2]; out[j + 3] = 255; }
+    canvas.getContext("2d").putImageData(pixels, 0, 0); times.push(performance.now() - t0);
+    if (times.length < count) ask(); else { ws.close(); resolve(times); }
+  };
+})"""
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def row(name, values, unit, target, better):
+    median = statistics.median(values)
+    ok = median <= target if better == "low" else median >= target
+    return {"name": name, "median": round(median, 1), "p90": round(percentile(values, 0.9), 1),
+            "unit": unit, "target": f"{'<=' if better == 'low' else '>='} {target}",
+            "met": ok, "n": len(values)}
+
+
+def drag_fps(page, seconds=3.0):
+    page.click("#grid .tile[data-seed='21']", modifiers=["Shift"])
+    page.click("#grid .tile[data-seed='22']", modifiers=["Shift"])
+    page.wait_for_function("!document.querySelector('#slider').disabled")
+    box = page.locator("#slider").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 2, y)
+    page.mouse.down()
+    frames0, t0, k = page.evaluate("window.glyphart.frames"), time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        k += 1
+        u = (k % 120) / 120  # back and forth along the slider, at the browser's event rate
+        page.mouse.move(box["x"] + box["width"] * (u if (k // 120) % 2 == 0 else 1 - u), y)
+    elapsed = time.perf_counter() - t0
+    page.mouse.up()
+    size = page.evaluate("bigSize()")
+    return (page.evaluate("window.glyphart.frames") - frames0) / elapsed, size
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--preset", default="brush")
+    parser.add_argument("--json")
+    parser.add_argument("--screenshots")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp)) as (url, app), \
+            browser() as b:
+        page = b.new_page(bypass_csp=True, viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}#preset={args.preset}")
+        page.wait_for_function("window.glyphart.frames > 0", timeout=60_000)
+        page.evaluate(TILE_JS, [args.preset, [900_000]])  # warm: the preset is loaded
+        tiles = page.evaluate(TILE_JS, [args.preset, list(range(1_000_000, 1_000_040))])
+        rows.append(row("tile 128 px, uncached", tiles, "ms", 50, "low"))
+        views = page.evaluate(VIEW_JS, [args.preset, 20, 1024])
+        rows.append(row("large view 1024 px, uncached", views, "ms", 150, "low"))
+        fps, size = drag_fps(page)
+        rows.append(row(f"slider drag, {size} px view", [fps], "fps", 15, "high"))
+        if args.screenshots:
+            screenshots(page, url, args.preset, Path(args.screenshots), app, b)
+    for r in rows:
+        print(f"{r['name']:34} median {r['median']:7} {r['unit']:3} p90 {r['p90']:7}  "
+              f"target {r['target']:7} {'ok' if r['met'] else 'MISSED'}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def screenshots(page, url, preset, folder: Path, app, b):
+    folder.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{url}#preset={preset}&palette=rose&seed=21&keys=21,22,40&t=0.3")
+    page.reload()
+    page.wait_for_function("[...document.querySelectorAll('#grid img')].slice(0, 30).every("
+                           "(i) => i.complete && i.naturalWidth > 0)", timeout=60_000)
+    page.wait_for_function("window.glyphart.frames > 0")
+    page.click("#channel-box summary")
+    page.click("#channel")
+    page.wait_for_function("document.querySelectorAll('#channel-out img').length > 0",
+                           timeout=60_000)
+    page.select_option("#kind", "sheet")
+    page.click("#export")
+    page.wait_for_function("document.querySelector('#command').textContent.length > 0",
+                           timeout=120_000)
+    page.screenshot(path=str(folder / "explore.png"))
+    for kind in ("poster", "video", "font", "sheet-svg"):
+        app.state.exports.export(preset, kind, [21, 22, 40, 41, 42, 43],
+                                 _paint("rose"))
+    from glyphart.explore.gallery import write_gallery
+    index = write_gallery(app.state.exports.folder)
+    gallery = b.new_page(viewport={"width": 1400, "height": 900})
+    gallery.goto(index.as_uri())
+    gallery.wait_for_function("[...document.querySelectorAll('figure img')].every("
+                              "(i) => i.complete && i.naturalWidth > 0)", timeout=30_000)
+    gallery.screenshot(path=str(folder / "gallery.png"))
+
+
+def _paint(palette):
+    from glyphart.explore.view import PaintChoice
+    return PaintChoice(palette=palette)
+
+
+if __name__ == "__main__":
+    main()
