@@ -27,8 +27,11 @@ WEIGHTS_FORMAT = "glyphart-weights-1"
 
 
 def builtin_dir() -> Path:
-    """The shipped presets (read-only): the package's `builtin_presets` folder."""
-    return Path(__file__).resolve().parent / "builtin_presets"
+    """The shipped presets (read-only): `presets/` at the top of a checkout (an editable
+    install), which the wheel carries as the package's `builtin_presets` folder."""
+    package = Path(__file__).resolve().parent
+    installed = package / "builtin_presets"
+    return installed if installed.is_dir() else package.parent / "presets"
 
 
 def user_dir() -> Path:
@@ -81,8 +84,14 @@ def is_builtin_path(path: Path) -> bool:
 
 
 def _is_shipped_folder(folder: Path) -> bool:
-    return folder.name == "builtin_presets" and (folder / "__init__.py").is_file() and \
-        (folder.parent / "presets.py").is_file() and (folder.parent / "__init__.py").is_file()
+    """An installed glyphart's builtin_presets, or a checkout's presets/ beside glyphart/."""
+    if folder.name == "builtin_presets":
+        package = folder.parent
+    elif folder.name == "presets":
+        package = folder.parent / "glyphart"
+    else:
+        return False
+    return (package / "presets.py").is_file() and (package / "__init__.py").is_file()
 
 
 def refuse_builtin(path: Path, action: str) -> None:

@@ -19,7 +19,7 @@ def _checkout_litter() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def wheel_names(tmp_path_factory) -> set[str]:
+def wheel_path(tmp_path_factory) -> Path:
     if not (REPO / "pyproject.toml").is_file():
         pytest.skip("tests run outside a glyphart checkout")
     before = _checkout_litter()
@@ -30,7 +30,12 @@ def wheel_names(tmp_path_factory) -> set[str]:
     assert proc.returncode == 0, proc.stderr
     assert _checkout_litter() == before, "building the wheel left build/ or *.egg-info behind"
     (wheel,) = out.glob("glyphart-*.whl")
-    with zipfile.ZipFile(wheel) as zf:
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel_path) -> set[str]:
+    with zipfile.ZipFile(wheel_path) as zf:
         return set(zf.namelist())
 
 
@@ -43,12 +48,42 @@ def test_the_wheel_holds_every_subpackage(wheel_names):
 
 
 def test_the_wheel_holds_every_builtin_preset_file(wheel_names):
-    folder = PACKAGE / "builtin_presets"
-    files = [p.relative_to(REPO).as_posix() for p in folder.iterdir()
+    """presets/ at the top of the checkout goes into the wheel as glyphart/builtin_presets."""
+    folder = REPO / "presets"
+    files = [f"glyphart/builtin_presets/{p.name}" for p in folder.iterdir()
              if p.suffix in (".toml", ".safetensors", ".json")]
-    assert len(files) >= 15
+    assert len(files) >= 18
     missing = [f for f in files if f not in wheel_names]
     assert not missing, f"not in the wheel: {missing}"
+
+
+def test_the_checkout_finds_its_presets_at_the_top():
+    """An editable install (the tests' own) reads the presets where the checkout keeps them."""
+    from glyphart.presets import available, builtin_dir
+    if not (REPO / "presets").is_dir():
+        pytest.skip("tests run outside a glyphart checkout")
+    if (PACKAGE / "builtin_presets").is_dir():
+        pytest.skip("glyphart is installed from a wheel here")
+    assert builtin_dir() == REPO / "presets"
+    assert {p.name for p in available() if p.origin == "built-in"} >= {
+        "seed", "brush", "gray", "color", "hd-gray", "hd-color"}
+
+
+def test_an_installed_wheel_finds_its_presets(wheel_path, tmp_path):
+    """A non-editable install (what a user gets from `pip install .`) finds its built-ins:
+    the wheel unpacked on a path of its own, glyphart imported from there."""
+    target = tmp_path / "site"
+    with zipfile.ZipFile(wheel_path) as zf:
+        zf.extractall(target)
+    code = ("import glyphart.presets as p; print(p.builtin_dir()); "
+            "print(sorted(f.name for f in p.available() if f.origin == 'built-in'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin",
+                                             "GLYPHART_PRESETS": str(tmp_path / "user")})
+    assert proc.returncode == 0, proc.stderr
+    folder, names = proc.stdout.splitlines()
+    assert folder == str(target / "glyphart" / "builtin_presets")
+    assert "hd-color" in names and "brush" in names
 
 
 def test_the_wheel_has_the_command_line_entry_point(wheel_names, tmp_path):

@@ -203,7 +203,7 @@ def test_training_a_builtin_by_its_path_never_writes_into_the_shipped_folder(tmp
                                   str(shipped / "mine.toml")), "built-in")
     assert_one_line_error(run_cli("preset", "new", str(shipped / "gray.toml"), "--from", "seed",
                                   "--force"), "built-in")
-    assert_one_line_error(run_cli("preset", "new", str(shipped / ".." / "builtin_presets" /
+    assert_one_line_error(run_cli("preset", "new", str(shipped / ".." / shipped.name /
                                                        "x.toml"), "--from", "seed"), "built-in")
     assert _tree_hash(shipped) == before
 
