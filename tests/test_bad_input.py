@@ -147,7 +147,8 @@ def test_a_damaged_checkpoint_is_refused(tmp_path, damage):
     from safetensors.torch import load_file, safe_open, save_file
     from glyphart.models import build_models
     from glyphart.spec import load_spec
-    from glyphart.train import _save_checkpoint, checkpoint_path
+    from glyphart.train import checkpoint_path
+    from glyphart.train.checkpoint import save_checkpoint as _save_checkpoint
     toml = write_tiny(tmp_path)
     spec = load_spec(toml)
     gen, dec = build_models(spec.model)

@@ -201,7 +201,7 @@ def test_registration_learns_where_the_corners_went(tmp_path):
 def test_a_drafted_generator_grows_from_a_preset_at_its_draft_size(trained_tiny):
     """init_from a 16 px preset into a 32 px generator with draft = 16: before any training it
     draws exactly the small preset's glyphs, enlarged, and its detail stages are all new."""
-    from glyphart.train import _init_from
+    from glyphart.train.checkpoint import init_from as _init_from
     small = load_preset(str(trained_tiny))
     text = trained_tiny.read_text().replace("\nsize = 16\n", "\nsize = 32\ndraft = 16\n")
     text = text.replace("widths = [32, 16, 8]", "widths = [32, 16, 8, 8]")
@@ -218,7 +218,7 @@ def test_a_drafted_generator_grows_from_a_preset_at_its_draft_size(trained_tiny)
 
 
 def test_look_penalty_asks_for_saturated_glyphs_within_the_ink_budget():
-    from glyphart.train import _look_penalty
+    from glyphart.train.penalties import look_penalty as _look_penalty
     spec = spec_from_dict({"train": {"saturation": 0.5, "look_ramp": [0.2, 0.6],
                                      "ink": [0.2, 0.4]}}).train
     crisp = torch.zeros(2, 1, 8, 8)
@@ -235,7 +235,7 @@ def test_look_penalty_asks_for_saturated_glyphs_within_the_ink_budget():
 
 
 def test_perimeter_penalty_prefers_few_bold_shapes_at_any_resolution():
-    from glyphart.train import _look_penalty
+    from glyphart.train.penalties import look_penalty as _look_penalty
     spec = spec_from_dict({"train": {"perimeter": 1.0, "look_ramp": [0.0, 0.0]}}).train
     blob = torch.zeros(1, 1, 64, 64)
     blob[..., 16:48, 16:40] = 1.0                            # one shape, 3/16 ink
@@ -251,7 +251,7 @@ def test_perimeter_penalty_prefers_few_bold_shapes_at_any_resolution():
 
 
 def test_bits_target_stops_rewarding_information_beyond_it():
-    from glyphart.train import _loss
+    from glyphart.train.penalties import read_back_loss as _loss
     sent = torch.randn(512, 32)
     perfect, good = sent.clone(), sent + 0.1 * torch.randn(512, 32)
     assert float(_loss(perfect, sent, "bits")) < float(_loss(good, sent, "bits"))
@@ -261,7 +261,7 @@ def test_bits_target_stops_rewarding_information_beyond_it():
 
 
 def test_ink_budget_holds_for_every_colour_channel():
-    from glyphart.train import _look_penalty
+    from glyphart.train.penalties import look_penalty as _look_penalty
     spec = spec_from_dict({"train": {"ink": [0.25, 0.45]}}).train
     balanced = torch.zeros(1, 3, 8, 8)
     for c in range(3):
@@ -289,7 +289,7 @@ def test_the_layout_penalty_sees_each_ink_keep_a_home():
     """Two inks that always take the same halves (one left, one right) flatten the mean of
     the union, but every glyph is one composition: penalised per ink, they cost more than
     inks that change sides from glyph to glyph."""
-    from glyphart.train import _look_penalty
+    from glyphart.train.penalties import look_penalty as _look_penalty
     spec = spec_from_dict({"train": {"layout": 1.0}}).train
     homes = torch.zeros(8, 2, 8, 8)
     homes[:, 0, :, :4] = 1.0

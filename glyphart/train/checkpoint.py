@@ -1,0 +1,90 @@
+"""Checkpoints: tensors in safetensors, scalars in its metadata, written atomically (nothing
+pickled); `resume` continues with the optimizer and RNG state. And warm starts: a run that
+begins from another preset's weights."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+
+from ..atomic import atomic_path
+from ..errors import GlyphartError
+from ..presets import check_tensor_values, module_part, read_tensors
+from ..spec import Spec
+
+CHECKPOINT_FORMAT = "glyphart-checkpoint-1"
+
+
+def checkpoint_path(out_toml: Path) -> Path:
+    return out_toml.with_suffix(".checkpoint.safetensors")
+
+
+def save_checkpoint(path: Path, spec: Spec, gen, dec, opt, step: int, elapsed: float,
+                     cpu: float, loss0: float) -> None:
+    from safetensors.torch import save_file
+    tensors = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in gen.state_dict().items()}
+    tensors |= {f"decoder.{k}": v.detach().cpu().contiguous() for k, v in dec.state_dict().items()}
+    for i, state in opt.state_dict()["state"].items():
+        for key, value in state.items():
+            tensors[f"optim.{i}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    tensors["rng.cpu"] = torch.get_rng_state()
+    meta = {"format": CHECKPOINT_FORMAT, "model_hash": spec.model_hash, "step": str(step),
+            "elapsed": repr(elapsed), "cpu": repr(cpu), "loss0": repr(loss0)}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+
+
+def load_checkpoint(path: Path, spec: Spec, gen, dec, opt) -> dict:
+    tensors, meta = read_tensors(path, "checkpoint", "delete it and train without --resume")
+    if meta.get("format") != CHECKPOINT_FORMAT or meta.get("model_hash") != spec.model_hash:
+        raise GlyphartError(f"checkpoint {path} belongs to a different [model] table; "
+                            "delete it and train without --resume")
+    damaged = GlyphartError(f"checkpoint {path} is damaged or incomplete; delete it and "
+                            "train without --resume")
+    try:
+        for prefix, module in (("generator", gen), ("decoder", dec)):
+            part = module_part(tensors, prefix, module)
+            if part is None:
+                raise damaged
+            check_tensor_values(part, module.state_dict(), f"checkpoint {path}",
+                                "delete it and train without --resume")
+            module.load_state_dict(part)
+        state = opt.state_dict()
+        for name, value in tensors.items():
+            if name.startswith("optim."):
+                _, i, key = name.split(".", 2)
+                state["state"].setdefault(int(i), {})[key] = value
+        opt.load_state_dict(state)
+        torch.set_rng_state(tensors["rng.cpu"])
+        numbers = {"step": int(meta["step"]), "elapsed": float(meta["elapsed"]),
+                   "cpu": float(meta["cpu"]), "loss0": float(meta["loss0"])}
+    except (KeyError, ValueError, RuntimeError, TypeError):
+        raise damaged from None
+    if numbers["step"] < 0 or not all(math.isfinite(numbers[k]) for k in ("elapsed", "cpu")):
+        raise damaged
+    return numbers
+
+
+def init_from(name: str, gen, dec) -> dict:
+    """Copy every tensor of another preset's weights whose name and shape match (warm start:
+    an HD preset grows from the low-resolution preset whose trunk and decoder it shares)."""
+    from ..presets import find
+    files = find(name)
+    if not files.trained:
+        raise GlyphartError(f"[train] init_from = {name!r}: that preset has no weights; "
+                            f"train it first")
+    tensors, _ = read_tensors(files.weights, "weights file", f"retrain {name}")
+    copied = total = 0
+    for prefix, module in (("generator", gen), ("decoder", dec)):
+        state = module.state_dict()
+        for key, value in state.items():
+            total += 1
+            source = tensors.get(f"{prefix}.{key}")
+            if source is not None and source.shape == value.shape:
+                state[key] = source.to(value.dtype)
+                copied += 1
+        module.load_state_dict(state)
+    return {"preset": name, "weights": str(files.weights.name), "tensors_copied": copied,
+            "tensors_total": total}

@@ -1,0 +1,127 @@
+"""`train()`: one run of the loop, read as a page. Each part is a function of its own: the
+set-up (run.py), the step (step.py, penalties.py), checkpoints (checkpoint.py), the video
+(video.py) and the record (record.py)."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import torch
+
+from ..errors import GlyphartError
+from ..lock import exclusive_lock
+from ..metrics import bits_from_correlation
+from ..presets import refuse_builtin
+from ..progress import Progress
+from ..spec import Spec
+from .checkpoint import save_checkpoint
+from .record import add_evaluation, save_results, training_record, write_record
+from .run import Clock, run_spec, set_up
+from .step import train_step
+from .video import TrainingVideo
+
+
+def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None = None,
+          resume: bool = False, video: str | Path | None = None, device: str = "cpu",
+          quiet: bool = False, evaluate_after: bool = True, eval_messages: int = 4096,
+          monitor=None) -> dict:
+    """Train `spec`, writing out (TOML), weights and record beside it. Returns the record.
+
+    `monitor(step, generator, decoder)`, if given, runs after every step; returning True
+    stops training there (benchmarks use it to time how fast a recipe reaches a quality). Its
+    own time is not the training's: it counts toward neither the minutes, the schedule (learning
+    rate, look ramp) nor the record's CPU minutes, so a monitored run trains as an unmonitored
+    one does."""
+    out = Path(out)
+    refuse_builtin(out, "train it")
+    with exclusive_lock(out, f"a training of {out}"):
+        run = set_up(run_spec(spec, out, steps, minutes), out, resume, device)
+        clock = loop(run, video=video, quiet=quiet, monitor=monitor)
+        return finish(run, clock, evaluate_after=evaluate_after, eval_messages=eval_messages,
+                      quiet=quiet)
+
+
+def loop(run, *, video=None, quiet: bool = False, monitor=None) -> Clock:
+    """Steps until [train] steps or minutes run out (at least one), a checkpoint every few
+    minutes; Ctrl-C or SIGTERM saves one and stops with an error that says how to resume."""
+    train_spec, budget = run.train_spec, run.budget
+    film = TrainingVideo(video, run.spec, run.device) if video is not None else None
+    clock = Clock(run.elapsed0, run.cpu0)
+    last_checkpoint = clock.t0
+    bits = float("nan")
+    interrupted = False
+    old_handler = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
+    bar = Progress(train_spec.steps, f"train {run.spec.name}", quiet=quiet, unit="step",
+                   start=run.start, seconds=budget - run.elapsed0)
+    try:
+        run.gen.train(), run.dec.train()
+        # At least one step a run, however small the budget: a record of 0 steps has no loss.
+        while run.step < train_spec.steps and (run.step == run.start or clock.elapsed() < budget):
+            # -- the step
+            train_step(run, max(run.step / train_spec.steps, clock.elapsed() / budget))
+            # -- the video, the progress bar
+            if film is not None:
+                film.update(run.step, train_spec, clock.elapsed(), budget, run.gen, run.paint)
+            if run.step % 25 == 0 or run.step == train_spec.steps:
+                bits = bits_from_correlation(torch.cat([r[0] for r in run.recent]),
+                                             torch.cat([r[1] for r in run.recent]))
+            bar.update(run.step, loss=run.loss_value, bits=f"{bits:.1f}")
+            # -- the monitor (off the clock), the checkpoint
+            if monitor is not None and clock.off_the_clock(monitor, run.step, run.gen, run.dec):
+                run.stopped_by = "monitor"
+                break
+            if clock_since(last_checkpoint) > train_spec.checkpoint_minutes * 60:
+                checkpoint(run, clock)
+                last_checkpoint = clock_now()
+    except (KeyboardInterrupt, _Interrupted):
+        interrupted = True
+    finally:
+        bar.close()
+        if old_handler is not None:
+            signal.signal(signal.SIGTERM, old_handler)
+        if film is not None:  # what was drawn so far is kept, even if training failed
+            film.close()
+    if interrupted:
+        checkpoint(run, clock)
+        raise GlyphartError(f"interrupted at step {run.step}; checkpoint saved to "
+                            f"{run.checkpoint}; continue with --resume")
+    return clock
+
+
+def checkpoint(run, clock: Clock) -> None:
+    save_checkpoint(run.checkpoint, run.spec, run.gen, run.dec, run.opt, run.step,
+                    clock.elapsed(), clock.cpu(), run.loss0)
+
+
+def finish(run, clock: Clock, *, evaluate_after: bool, eval_messages: int, quiet: bool
+           ) -> dict:
+    """Final weights, then the record; the checkpoint goes last, once both are safely written."""
+    backups = save_results(run)
+    record = training_record(run, clock, backups)
+    add_evaluation(record, run, evaluate_after, eval_messages, quiet)
+    write_record(run, record)
+    run.checkpoint.unlink(missing_ok=True)
+    return record
+
+
+def clock_now() -> float:
+    import time
+    return time.perf_counter()
+
+
+def clock_since(t: float) -> float:
+    return clock_now() - t
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _raise_interrupt(signum, frame):
+    raise _Interrupted()
+
+
+def _main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,78 @@
+"""What a step is scored on: the read-back loss, and what the artist asks of the look."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..metrics import homes, shared_layout
+
+
+def read_back_loss(read: torch.Tensor, sent: torch.Tensor, kind: str, bits_target: float = 0.0
+          ) -> torch.Tensor:
+    if kind == "bits":
+        # -bits per dimension in nats: 1/2 log of each dimension's error (for the best linear
+        # decoder that error is 1 - rho^2, whose log is exactly what the metric sums).
+        error = (read - sent).pow(2).mean(0) + 1e-6
+        if bits_target > 0:
+            # A number that already carries its share of the target earns nothing more.
+            error = error.clamp_min(2.0 ** (-2 * bits_target / sent.shape[1]))
+        return 0.5 * torch.log(error).mean()
+    return nn.functional.mse_loss(read, sent)
+
+
+def phase(progress: float, ramp) -> float:
+    """0 before the ramp's start, rising to 1 at its end (fractions of the run)."""
+    start, full = ramp
+    return min(1.0, max(0.0, (progress - start) / max(full - start, 1e-9)))
+
+
+def look_penalty(images: torch.Tensor, train_spec, progress: float,
+                  each_stroke: torch.Tensor | None = None) -> torch.Tensor:
+    """What the artist asks of the look: little grey, few bold shapes, an ink budget, glyphs
+    (and each of their inks) that do not share one layout, strokes (each stroke's coverage,
+    when given) that keep no home."""
+    ramp = phase(progress, train_spec.look_ramp)
+    penalty = images.new_zeros(())
+    if train_spec.saturation > 0:
+        penalty = penalty + ramp * train_spec.saturation * (4 * images * (1 - images)).mean()
+    if train_spec.perimeter > 0:
+        # Padded with background, so a shape cut by the border pays for that edge too
+        # (otherwise shapes crowd against the border, where edges are free).
+        padded = nn.functional.pad(images, (1, 1, 1, 1))
+        dy = padded[..., 1:, :-1] - padded[..., :-1, :-1]
+        dx = padded[..., :-1, 1:] - padded[..., :-1, :-1]
+        # Edge length per glyph, scaled as if drawn at 64 px: one weight means the same
+        # simplicity at every resolution.
+        edges = (dx * dx + dy * dy + 1e-8).sqrt().mean() * images.shape[-1] / 64
+        penalty = penalty + ramp * train_spec.perimeter * edges
+    if train_spec.layout > 0:
+        # Per ink layer: inks that each keep a home of their own (one always on the left, one
+        # on the right) would flatten the mean of them all, and every glyph would still be the
+        # same composition.
+        penalty = penalty + train_spec.layout * shared_layout(images).mean()
+    if each_stroke is not None:
+        penalty = penalty + ramp * train_spec.homes * homes(each_stroke).mean()
+    low, high = train_spec.ink
+    if low > 0 or high < 1:
+        brightness = images.mean((2, 3))  # per channel: no colour may go dark and idle
+        penalty = penalty + (nn.functional.relu(brightness - high)
+                             + nn.functional.relu(low - brightness)).mean()
+    return penalty
+
+
+UNIFORM_STD = 12 ** -0.5  # std of a uniform variable on [0, 1]
+
+
+def spread_penalty(strokes, inset: float) -> torch.Tensor:
+    """How far each control point's spread over the batch is from a uniform one over the
+    inset square (mean and std): no stroke keeps a home of its own, so glyphs do not share
+    one layout, and positions carry the most information a bounded number can."""
+    u = (strokes.points.float() - inset) / (1 - 2 * inset)
+    mean, std = u.mean(0), u.std(0)
+    return (((mean - 0.5) ** 2 + (std - UNIFORM_STD) ** 2) / UNIFORM_STD ** 2).mean()
+
+
+def register_penalty(corners: torch.Tensor, moved: torch.Tensor) -> torch.Tensor:
+    """How far the decoder's located corners (B, 4, 2) are from where the channel moved them."""
+    return (corners - moved).pow(2).sum(-1).mean()

@@ -1,0 +1,92 @@
+"""The end of a run: the preset's TOML (if new), the final weights (earlier ones kept as
+numbered backups) and the training record, NAME.json, with the evaluation."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from .. import __version__
+from ..atomic import keep_numbered_backup, write_text
+from ..metrics import evaluate
+from ..presets import Preset, PresetFiles, save_weights
+from ..spec import dump_spec
+
+
+def save_results(run) -> list[Path]:
+    """The TOML (if new) and the final weights; returns the backups kept of earlier ones."""
+    out, spec = run.out, run.spec
+    weights = out.with_suffix(".safetensors")
+    if not out.exists():
+        write_text(out, dump_spec(spec))
+    backups = [b for b in (keep_numbered_backup(weights),
+                           keep_numbered_backup(out.with_suffix(".json"))) if b]
+    save_weights(weights, spec, run.gen.eval(), run.dec.eval(),
+                 dtype=run.train_spec.weights_dtype, extra={"steps": run.step})
+    return backups
+
+
+def training_record(run, clock, backups: list[Path]) -> dict:
+    train_spec = run.train_spec
+    return {
+        "preset": run.spec.name,
+        "model_hash": run.spec.model_hash,
+        "steps": run.step,
+        "batch": train_spec.batch,
+        "resumed_from_step": run.start if run.resume else None,
+        "init_from": run.warm_start,
+        "wall_minutes": round(clock.elapsed() / 60, 2),
+        "cpu_minutes": round(clock.cpu() / 60, 2),
+        "stopped_by": run.stopped_by or ("minutes" if run.step < train_spec.steps else "steps"),
+        "loss_first": round(run.loss0, 5),
+        "loss_final": round(run.loss_value, 5),
+        "bf16": train_spec.bf16,
+        "precision": run.precision,
+        "device": str(run.device),
+        "versions": {"glyphart": __version__, "torch": torch.__version__,
+                     "kornia": package_version("kornia")},
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": " ".join(["glyphart"] + sys.argv[1:]) if sys.argv else "",
+        "previous_weights_kept_as": [b.name for b in backups],
+    }
+
+
+def add_evaluation(record: dict, run, evaluate_after: bool, eval_messages: int,
+                   quiet: bool) -> None:
+    if not evaluate_after or eval_messages == 0:
+        record["metrics_skipped"] = "evaluation skipped (--eval-messages 0)" \
+            if evaluate_after else "evaluation skipped"
+    else:
+        preset = Preset(PresetFiles(run.out, "path"), run.spec, device=str(run.device))
+        record["metrics"] = evaluate(preset, n=eval_messages, device=run.device, quiet=quiet)
+
+
+def write_record(run, record: dict) -> None:
+    write_text(run.out.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "threads": torch.get_num_threads(), "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def package_version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"

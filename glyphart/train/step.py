@@ -1,0 +1,90 @@
+"""One training step: fresh messages -> glyphs -> (inks on paper) -> channel -> decoder ->
+the read-back loss and the penalties -> one optimiser step."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..errors import GlyphartError
+from ..inks import composite, training_inks
+from ..sets import in_reading_order, stroke_centres
+from .penalties import look_penalty, read_back_loss, register_penalty, spread_penalty
+
+
+def lr_factor(progress: float, final: float) -> float:
+    """Cosine decay from 1 to `final` over the run (progress in [0, 1])."""
+    progress = min(max(progress, 0.0), 1.0)
+    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def set_learning_rate(run, progress: float) -> None:
+    for group in run.opt.param_groups:
+        group["lr"] = run.train_spec.lr * lr_factor(progress, run.train_spec.lr_final)
+
+
+def draw(run, z: torch.Tensor):
+    """(strokes or None, logits (B, C, H, W), each stroke's logits or None) for messages z."""
+    gen, train_spec = run.gen, run.train_spec
+    strokes = gen.strokes(z) if run.spec.model.generator == "strokes" else None
+    each = None  # each stroke's own logits, when its homes are penalised
+    if strokes is None:
+        logits = gen.logits(z)
+    elif train_spec.homes > 0:
+        each = gen.logits_of(strokes, each_stroke=True)
+        logits = gen.join_strokes(each)
+    else:
+        logits = gen.logits_of(strokes)
+    return strokes, logits, each
+
+
+def picture(run, logits: torch.Tensor) -> torch.Tensor:
+    """What the channel sees: the coverage (made unreliable where grey, with logit noise),
+    a colour preset's layers laid on paper in random inks."""
+    noisy = logits
+    if run.train_spec.logit_noise > 0:  # grey becomes unreliable: ink must saturate
+        noisy = logits + run.train_spec.logit_noise * torch.randn_like(logits)
+    image = torch.sigmoid(noisy)
+    if run.paint is not None:
+        image = composite(image.float(), *training_inks(run.paint, len(logits), run.device),
+                          run.paint.blend)
+    return image
+
+
+def step_loss(run, z: torch.Tensor, progress: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, read): the message sent through generator -> channel -> decoder, scored."""
+    train_spec = run.train_spec
+    with run.autocast():
+        strokes, logits, each = draw(run, z)
+        read, corners = run.dec.locate_and_read(run.dec.pool(run.channel(picture(run, logits))))
+    if run.sets is not None:  # strokes come in no order: the decoder reads them left to right
+        read = in_reading_order(read.float(), stroke_centres(strokes.points), run.sets)
+    loss = read_back_loss(read.float(), z, train_spec.loss, train_spec.bits_target)
+    if corners is not None:
+        moved = run.channel.moved_corners().to(run.device)
+        loss = loss + train_spec.register_weight * register_penalty(corners, moved)
+    loss = loss + look_penalty(torch.sigmoid(logits.float()), train_spec, progress,
+                               None if each is None else torch.sigmoid(each.float()))
+    if strokes is not None and train_spec.spread > 0:
+        loss = loss + train_spec.spread * spread_penalty(strokes, run.spec.model.inset)
+    return loss, read
+
+
+def train_step(run, progress: float) -> None:
+    """One step at `progress` (0-1) through the run: the schedule, a fresh batch, the update."""
+    set_learning_rate(run, progress)
+    z = torch.randn(run.train_spec.batch, run.spec.model.message_size, device=run.device)
+    loss, read = step_loss(run, z, progress)
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    run.opt.step()
+    run.step += 1
+    run.loss_value = float(loss.detach())
+    if not math.isfinite(run.loss_value):
+        raise GlyphartError(f"training diverged at step {run.step} (loss {run.loss_value}); "
+                            "lower [train] lr and train again")
+    if math.isnan(run.loss0):
+        run.loss0 = run.loss_value
+    run.recent.append((z.detach().cpu(), read.detach().float().cpu()))
+    del run.recent[:-16]
