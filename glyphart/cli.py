@@ -507,19 +507,22 @@ def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, quiet):
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; anything but 127.0.0.1/localhost lets other machines in "
                    "(a warning is printed).")
-@click.option("--port", type=Int(1, 65535), default=8765, show_default=True)
+@click.option("--port", type=Int(1, 65535), default=8765, show_default=True,
+              help="Port to listen on.")
 @click.option("--open/--no-open", "open_browser", default=True, show_default=True,
               help="Open the page in the browser.")
 @click.option("--export-dir", default="outputs/explore", show_default=True,
               type=click.Path(file_okay=False), help="Where exports are written (only there).")
 @click.option("--threads", type=Int(1, 256), default=2, show_default=True,
               help="torch threads of the one render worker.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
 @reports_errors
-def explore_cmd(preset_name, host, port, open_browser, export_dir, threads):
+def explore_cmd(preset_name, host, port, open_browser, export_dir, threads, quiet):
     """A local web studio: browse, walk and export a preset's glyphs."""
     from .explore.serve import serve
     serve(preset=preset_name, host=host, port=port, export_dir=export_dir,
-          open_browser=open_browser, threads=threads, say=click.echo)
+          open_browser=open_browser, threads=threads,
+          say=(lambda *_: None) if quiet else click.echo)
 
 
 @main.command("gallery")

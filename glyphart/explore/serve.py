@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import webbrowser
 
@@ -15,9 +16,10 @@ def serve(*, preset: str = "", host: str = "127.0.0.1", port: int = 8765,
           say=print) -> None:
     import uvicorn
     from .app import create_app
-    if host not in LOCAL:
-        say(f"warning: serving on {host}: anyone who can reach this address can use the "
-            "explorer and write exports; use the default 127.0.0.1 unless you mean it")
+    if host not in LOCAL:  # said even when quiet: on stderr
+        print(f"warning: serving on {host}: anyone who can reach this address can use the "
+              "explorer and write exports; use the default 127.0.0.1 unless you mean it",
+              file=sys.stderr)
     app = create_app(export_dir, host=host, port=port, threads=threads, preset=preset)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/" + \
         (f"#preset={preset}" if preset else "")
