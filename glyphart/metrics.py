@@ -147,6 +147,17 @@ def read_back(send, n: int, message_size: int, seed: int = 1234, batch: int = 25
         torch.set_rng_state(rng_state)
 
 
+EVAL_PIXELS = 1 << 22  # glyph pixels a batch holds: 16 MB a float image, under glibc's largest
+# mmap threshold (32 MiB, memory.py), so freed batches are reused; at 256 px a batch of 256
+# was 200 MB a tensor, mapped and zeroed by the kernel anew each time (hd-gray's eval: 52 s of
+# system time for 58 s of user time)
+
+
+def eval_batch(model) -> int:
+    """Glyphs read back at once for a [model] table: 256 at 64 px, 64 at 256 px (gray)."""
+    return max(8, min(256, EVAL_PIXELS // (max(model.channels, model.layers) * model.size ** 2)))
+
+
 def other_palettes(preset, count: int = 2) -> list[str]:
     """The named colour palettes, other than the preset's own, that eval reads back under:
     those with enough inks made for the preset's blend."""
@@ -222,17 +233,18 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
     dec = preset.decoder.to(device)
     reference = reference_channel(spec.size).to(device)
     others = other_palettes(preset) if spec.inks else []
+    batch = eval_batch(spec)
     with Progress((2 + len(others)) * n, f"evaluate {preset.name}", quiet=quiet,
                   unit="glyph") as bar:
-        own_sent, own_read = read_back(preset.send, n, spec.message_size, seed, device=device,
-                                       bar=bar)
+        own_sent, own_read = read_back(preset.send, n, spec.message_size, seed, batch, device,
+                                       bar)
         ref_sent, ref_read = read_back(lambda z: dec(reference(preset.picture(z))), n,
-                                       spec.message_size, seed, device=device, bar=bar)
+                                       spec.message_size, seed, batch, device, bar)
         per_palette = {}
         for name in others:
             paint = preset.paint(name)
             sent, read = read_back(lambda z: dec(reference(preset.picture(z, paint))), n,
-                                   spec.message_size, seed, device=device, bar=bar)
+                                   spec.message_size, seed, batch, device, bar)
             per_palette[name] = round(set_bits(sent, read, layout), 2)
     z = messages(spec.message_size, range(64)).to(device)
     with torch.no_grad():
