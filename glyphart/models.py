@@ -210,7 +210,8 @@ class StrokeGenerator(nn.Module):
         if self.set is None:
             self.body, w_in = _mlp(spec.message_size, spec.widths, spec.activation)
             self.head = nn.Linear(w_in, k * per_stroke)
-            _init_head(self.body, self.head, w_in)
+            _init_body(self.body)
+            _init_head(self.head, w_in)
 
     def strokes(self, z: torch.Tensor) -> Strokes:
         """The strokes of messages z, in the glyph's unit square (x right, y down)."""
@@ -276,8 +277,9 @@ class StrokeSet(nn.Module):
         self.ink = nn.Parameter(torch.zeros(self.groups, width)) if self.groups > 1 else None
         self.body, w_in = _mlp(2 * width, spec.widths, spec.activation)
         self.head = nn.Linear(w_in, per_stroke)
-        _init_head(self.embed, None, 0)
-        _init_head(self.body, self.head, w_in)
+        _init_body(self.embed)
+        _init_body(self.body)
+        _init_head(self.head, w_in)
         with torch.no_grad():  # centres anywhere in the glyph
             self.head.bias[:2] = 0
 
@@ -299,18 +301,22 @@ def _mlp(w_in: int, widths, activation: str) -> tuple[nn.Sequential, int]:
     return nn.Sequential(*layers), w_in
 
 
-def _init_head(body: nn.Sequential, head: nn.Linear | None, w_in: int) -> None:
-    """Start with glyphs that already differ and spread over the square: the message moves
-    every control point by about a sigmoid's width (weights), and each stroke starts at its
-    own random place (bias); with torch's default init they would all sit at the centre."""
+def _init_body(body: nn.Sequential) -> None:
+    """Kaiming weights and zero biases: activations keep their scale through the layers."""
     with torch.no_grad():
         for layer in body:
             if isinstance(layer, nn.Linear):
                 nn.init.kaiming_normal_(layer.weight, a=0.2, nonlinearity="leaky_relu")
                 nn.init.zeros_(layer.bias)
-        if head is not None:
-            nn.init.normal_(head.weight, 0, HEAD_GAIN / w_in ** 0.5)
-            nn.init.normal_(head.bias, 0, 0.5)
+
+
+def _init_head(head: nn.Linear, w_in: int) -> None:
+    """Start with glyphs that already differ and spread over the square: the message moves
+    every control point by about a sigmoid's width (weights), and each stroke starts at its
+    own random place (bias); with torch's default init they would all sit at the centre."""
+    with torch.no_grad():
+        nn.init.normal_(head.weight, 0, HEAD_GAIN / w_in ** 0.5)
+        nn.init.normal_(head.bias, 0, 0.5)
 
 
 def build_models(spec: ModelSpec) -> tuple[nn.Module, Decoder]:
