@@ -189,7 +189,9 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, eval_messages,
     """Train PRESET (a name or a .toml path).
 
     Retraining keeps the previous weights and record as numbered backups
-    (NAME.safetensors.~1~, ~2~, ...). Two trainings of one preset at once are refused."""
+    (NAME.safetensors.~1~, ~2~, ...). Two trainings of one preset at once are refused.
+    Under torchrun (`torchrun --nproc-per-node N -m glyphart train ...`) the ranks train
+    data-parallel, the batch shared out between them; rank 0 writes."""
     from .presets import find, shadows_builtin, training_destination
     from .spec import load_spec
     from .train import train
@@ -206,6 +208,8 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, eval_messages,
                    f"on `{out.stem}` means this copy (`glyphart presets` lists both)", err=True)
     record = train(spec, out, steps=steps, minutes=minutes, resume=resume, video=video,
                    device=device, quiet=quiet, eval_messages=eval_messages)
+    if not record:  # a torchrun rank other than 0: rank 0 reports
+        return
     for backup in record.get("previous_weights_kept_as", []):
         click.echo(f"kept the previous weights as {out.with_name(backup)}", err=True)
     m = record.get("metrics", {})

@@ -12,6 +12,9 @@ into the dataclasses the files record.
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 import string
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import distributed
+from ..atomic import write_text
 from ..errors import GlyphartError
 from ..latent import compact_seeds, messages, parse_seeds
 from ..presets import safe_file_name
@@ -177,6 +182,7 @@ class Render:
     # -- outputs ------------------------------------------------------------------------------
 
     def sheet(self, path, grid=None, glyph_px=None, gap=None, labels=False) -> Path:
+        one_process("a sheet")
         if Path(path).suffix.lower() not in PAGE_FORMATS:
             raise GlyphartError(f"--sheet {path}: sheets are written as PNG, SVG or PDF; end "
                                 "the name in .png, .svg or .pdf")
@@ -207,24 +213,40 @@ class Render:
         else:
             jobs = [({}, seeds, z)]
         preset_name = safe_file_name(self.preset.name)
-        with Progress(len(jobs), "posters", quiet=quiet or len(jobs) == 1, unit="file") as bar:
-            for values, job_seeds, job_z in jobs:
+        batch = bool(fields - {"preset"})
+        if not batch:
+            one_process("a single poster")
+        plan = functools.partial(plan_poster, self.preset, size=size, dpi=dpi,
+                                 landscape=landscape, layout=layout, margin_in=margin,
+                                 grid=shape, look=self.look, extra=self._extra_params())
+        # Under torchrun each rank draws its share of a batch (distributed.shard).
+        mine = distributed.shard(jobs) if batch else jobs
+        if batch:
+            distributed.start(torch.device(self.preset.device), distributed.EXPORT_TIMEOUT)
+        with Progress(len(mine), "posters", quiet=quiet or len(jobs) == 1 or
+                      not distributed.is_main(), unit="file") as bar:
+            for values, job_seeds, job_z in mine:
                 path = Path(template.format(preset=preset_name, **values))
-                poster = plan_poster(self.preset, job_seeds, size=size, dpi=dpi,
-                                     landscape=landscape, layout=layout, margin_in=margin,
-                                     grid=shape, look=self.look, z=job_z,
-                                     extra=self._extra_params())
+                poster = plan(job_seeds, z=job_z)
                 # Batch exports resume: a complete poster with this very metadata is kept.
-                if fields - {"preset"} and not force and already_done(path, poster.params):
+                if batch and not force and already_done(path, poster.params):
                     self.skipped.append(path)
                     bar.update()
                     continue
                 yield draw_poster(self.preset, poster, path, self.look)
                 bar.update()
+        if batch:  # once every rank's files are written, rank 0 lists them all
+            distributed.barrier()
+            if distributed.is_main():
+                write_manifest([(Path(template.format(preset=preset_name, **values)), job_seeds)
+                                for values, job_seeds, _ in jobs], template,
+                               plan(jobs[0][1], z=jobs[0][2]).params)
+            distributed.stop()
 
     def plot(self, path, size="a3", landscape=False, margin=None, grid=None, pen=0.5,
              hatch=0.0) -> Path:
         """Pen-plotter SVG of the glyphs, laid out as a grid poster of that page size."""
+        one_process("a plot")
         seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
         return render_plot(self.preset, seeds, path, size=size, landscape=landscape,
                            margin_in=margin, grid=parse_grid(grid), look=self.look, z=z,
@@ -232,6 +254,7 @@ class Render:
 
     def video(self, path, grid="1x1", seconds=None, frames_per_key=None, fps=None, interp=None,
               px=None, gap=None, crf=30, speed=DEFAULT_SPEED, quiet=False) -> Path:
+        one_process("a video")
         shape = parse_grid(grid) or (1, 1)
         cells = shape[0] * shape[1]
         default = self.preset.spec.render.video_seeds
@@ -248,6 +271,7 @@ class Render:
         """A font of the job's seeds (glyph i types as characters[i]): .ttf, .otf or .woff2.
         Its description (name ID 10) records the preset, the seeds and the pool they were
         picked from."""
+        one_process("a font")
         check_font_name(path)
         letters = self._letters(characters)
         return write_font(Path(path), letters, _EM, family=self._family(),
@@ -485,6 +509,31 @@ def template_fields(template: str) -> set[str]:
         raise GlyphartError(f"bad poster name {template!r}: posters are written as PNG, SVG or "
                             "PDF; end the name in .png, .svg or .pdf")
     return found
+
+
+MANIFEST_FORMAT = "glyphart-manifest-1"
+
+
+def write_manifest(files: list[tuple[Path, list[int]]], template: str, params: dict) -> Path:
+    """manifest.json in the batch's folder: every file of the export (relative to it) with its
+    seeds, and what they share (the preset, its weights, the options). The same export gives
+    the same manifest however many processes drew it."""
+    folder = Path(os.path.commonpath([path.parent.absolute() for path, _ in files]))
+    shared = {k: v for k, v in params.items() if k != "seeds"}
+    manifest = {"format": MANIFEST_FORMAT, **shared, "template": Path(template).name,
+                "files": [{"file": path.absolute().relative_to(folder).as_posix(),
+                           "seeds": compact_seeds(seeds)} for path, seeds in files]}
+    path = folder / "manifest.json"
+    write_text(path, json.dumps(manifest, indent=1) + "\n")
+    return path
+
+
+def one_process(what: str) -> None:
+    """Under torchrun only batch posters are shared out; anything else would be written by
+    every rank at once."""
+    if distributed.world().size > 1:
+        raise GlyphartError(f"under torchrun, render shares out batch posters ({{seed}} or "
+                            f"{{page}} in --poster); write {what} with one process")
 
 
 def already_done(path: Path, params: dict) -> bool:

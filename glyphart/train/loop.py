@@ -1,6 +1,10 @@
 """`train()`: one run of the loop, read as a page. Each part is a function of its own: the
 set-up (run.py), the step (step.py, penalties.py), checkpoints (checkpoint.py), the video
-(video.py) and the record (record.py)."""
+(video.py) and the record (record.py).
+
+Under torchrun every rank runs this loop over its share of the batch (gradients averaged in
+step.py); rank 0 decides when to stop and checkpoint (`distributed.agree`), holds the lock and
+writes every file."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from .. import distributed
 from ..errors import GlyphartError
 from ..lock import exclusive_lock
 from ..metrics import bits_from_correlation
@@ -35,29 +40,34 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     one does."""
     out = Path(out)
     refuse_builtin(out, "train it")
-    with exclusive_lock(out, f"a training of {out}"):
-        run = set_up(run_spec(spec, out, steps, minutes), out, resume, device)
-        clock = loop(run, video=video, quiet=quiet, monitor=monitor)
-        return finish(run, clock, evaluate_after=evaluate_after, eval_messages=eval_messages,
-                      quiet=quiet)
+    what = f"a training of {out}"
+    distributed.start(distributed.resolve_device(device))
+    try:
+        with distributed.held_by_main(lambda: exclusive_lock(out, what), what):
+            run = set_up(run_spec(spec, out, steps, minutes), out, resume, device)
+            clock = loop(run, video=video, quiet=quiet, monitor=monitor)
+            return finish(run, clock, evaluate_after=evaluate_after,
+                          eval_messages=eval_messages, quiet=quiet)
+    finally:
+        distributed.stop()
 
 
 def loop(run, *, video=None, quiet: bool = False, monitor=None) -> Clock:
     """Steps until [train] steps or minutes run out (at least one), a checkpoint every few
     minutes; Ctrl-C or SIGTERM saves one and stops with an error that says how to resume."""
-    train_spec, budget = run.train_spec, run.budget
-    film = TrainingVideo(video, run.spec, run.device) if video is not None else None
+    train_spec, budget, main = run.train_spec, run.budget, run.world.main
+    film = TrainingVideo(video, run.spec, run.device) if video is not None and main else None
     clock = Clock(run.elapsed0, run.cpu0)
     last_checkpoint = clock.t0
     bits = float("nan")
-    interrupted = False
+    stopped = None  # why the loop ended early: an interrupt, or a rank that died
     old_handler = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
-    bar = Progress(train_spec.steps, f"train {run.spec.name}", quiet=quiet, unit="step",
-                   start=run.start, seconds=budget - run.elapsed0)
+    bar = Progress(train_spec.steps, f"train {run.spec.name}", quiet=quiet or not main,
+                   unit="step", start=run.start, seconds=budget - run.elapsed0)
     try:
         run.gen.train(), run.dec.train()
         # At least one step a run, however small the budget: a record of 0 steps has no loss.
-        while run.step < train_spec.steps and (run.step == run.start or clock.elapsed() < budget):
+        while run.step < train_spec.steps:
             # -- the step
             train_step(run, max(run.step / train_spec.steps, clock.elapsed() / budget))
             # -- the video, the progress bar
@@ -67,36 +77,58 @@ def loop(run, *, video=None, quiet: bool = False, monitor=None) -> Clock:
                 bits = bits_from_correlation(torch.cat([r[0] for r in run.recent]),
                                              torch.cat([r[1] for r in run.recent]))
             bar.update(run.step, loss=run.loss_value, bits=f"{bits:.1f}")
-            # -- the monitor (off the clock), the checkpoint
-            if monitor is not None and clock.off_the_clock(monitor, run.step, run.gen, run.dec):
+            # -- the monitor (off the clock), the checkpoint, the budget: rank 0 decides
+            watched = monitor is not None and clock.off_the_clock(monitor, run.step, run.gen,
+                                                                 run.dec)
+            watched, due, spent = distributed.agree(
+                watched, clock_since(last_checkpoint) > train_spec.checkpoint_minutes * 60,
+                clock.elapsed() >= budget)
+            if watched:
                 run.stopped_by = "monitor"
                 break
-            if clock_since(last_checkpoint) > train_spec.checkpoint_minutes * 60:
+            if due:
                 checkpoint(run, clock)
                 last_checkpoint = clock_now()
+            if spent:
+                break
     except (KeyboardInterrupt, _Interrupted):
-        interrupted = True
+        stopped = f"interrupted at step {run.step}"
+    except distributed.PeerLost as e:
+        stopped = f"{e}; stopped at step {run.step}"
     finally:
         bar.close()
         if old_handler is not None:
             signal.signal(signal.SIGTERM, old_handler)
         if film is not None:  # what was drawn so far is kept, even if training failed
             film.close()
-    if interrupted:
-        checkpoint(run, clock)
-        raise GlyphartError(f"interrupted at step {run.step}; checkpoint saved to "
-                            f"{run.checkpoint}; continue with --resume")
+    if stopped:
+        # Alone: the other ranks may be gone. The parameters are the same on every rank after
+        # each step, so rank 0's are the job's (its BatchNorm statistics its own).
+        save(run, clock)
+        raise GlyphartError(f"{stopped}; checkpoint saved to {run.checkpoint}; continue with "
+                            "--resume")
     return clock
 
 
 def checkpoint(run, clock: Clock) -> None:
-    save_checkpoint(run.checkpoint, run.spec, run.gen, run.dec, run.opt, run.step,
-                    clock.elapsed(), clock.cpu(), run.loss0)
+    """All ranks together: BatchNorm statistics averaged, then rank 0 writes."""
+    distributed.average_buffers(run.gen, run.dec)
+    save(run, clock)
+
+
+def save(run, clock: Clock) -> None:
+    if run.world.main:
+        save_checkpoint(run.checkpoint, run.spec, run.gen, run.dec, run.opt, run.step,
+                        clock.elapsed(), clock.cpu(), run.loss0)
 
 
 def finish(run, clock: Clock, *, evaluate_after: bool, eval_messages: int, quiet: bool
            ) -> dict:
-    """Final weights, then the record; the checkpoint goes last, once both are safely written."""
+    """Final weights, then the record; the checkpoint goes last, once both are safely written.
+    Rank 0 only, after the ranks' BatchNorm statistics are averaged; the others are done."""
+    distributed.average_buffers(run.gen, run.dec)
+    if not run.world.main:
+        return {}
     backups = save_results(run)
     record = training_record(run, clock, backups)
     add_evaluation(record, run, evaluate_after, eval_messages, quiet)

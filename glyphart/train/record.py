@@ -38,6 +38,8 @@ def training_record(run, clock, backups: list[Path]) -> dict:
         "model_hash": run.spec.model_hash,
         "steps": run.step,
         "batch": train_spec.batch,
+        "world_size": run.world.size,  # torchrun's processes, each drawing batch_per_rank
+        "batch_per_rank": run.batch,
         "resumed_from_step": run.start if run.resume else None,
         "init_from": run.warm_start,
         "wall_minutes": round(clock.elapsed() / 60, 2),

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import torch
 
+from .. import distributed
 from ..channel import build_channel
+from ..distributed import World, resolve_device
 from ..errors import GlyphartError
 from ..inks import make_paint
 from ..models import build_models
@@ -18,14 +20,6 @@ from ..precision import autocast as precision_autocast, training_precision
 from ..sets import SetLayout
 from ..spec import Spec
 from .checkpoint import checkpoint_path, init_from, load_checkpoint
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise GlyphartError("--device cuda: no CUDA device is available here; use --device cpu")
-    return torch.device(device)
 
 
 class Clock:
@@ -74,6 +68,16 @@ class Run:
     loss_value: float = float("nan")
     stopped_by: str | None = None
     recent: list = field(default_factory=list)  # (sent, read) of the last steps: running bits
+    world: World = field(default_factory=World)  # this process's rank among torchrun's
+
+    @property
+    def params(self) -> list[torch.nn.Parameter]:
+        return [p for group in self.opt.param_groups for p in group["params"]]
+
+    @property
+    def batch(self) -> int:
+        """Messages this rank draws a step: its share of [train] batch."""
+        return distributed.per_rank_batch(self.train_spec.batch, self.world.size)
 
     @property
     def train_spec(self):
@@ -107,6 +111,8 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
     paint, set layout and precision the steps use."""
     train_spec = spec.train
     dev = resolve_device(device)
+    here = distributed.world()
+    distributed.per_rank_batch(train_spec.batch, here.size)  # refused before any work
     torch.manual_seed(train_spec.seed)
     gen, dec = build_models(spec.model)
     gen, dec = gen.to(dev), dec.to(dev)
@@ -118,7 +124,7 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
     channel = build_channel(spec.channel, spec.model.size).to(dev)
     params = list(gen.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=train_spec.lr)
-    run = Run(spec, out, dev, gen, dec, channel, opt, resume)
+    run = Run(spec, out, dev, gen, dec, channel, opt, resume, world=here)
 
     if train_spec.init_from and not resume:
         run.warm_start = init_from(train_spec.init_from, gen, dec)
@@ -133,6 +139,10 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
         raise GlyphartError(f"a checkpoint of an unfinished run exists at {run.checkpoint}; "
                             "continue it with --resume or delete it to start over")
     run.step = run.start
+    # Every rank starts from rank 0's numbers and then draws its own messages and channel.
+    distributed.broadcast_modules(gen, dec)
+    if here.rank > 0:
+        torch.manual_seed(distributed.seed_for_rank(train_spec.seed, here.rank, run.start))
     # A colour preset's layers are laid on paper in its palette and in random inks (inks.py).
     run.paint = training_paint(run.spec)
     run.sets = SetLayout.of(run.spec.model)

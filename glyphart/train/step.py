@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from .. import distributed
 from ..errors import GlyphartError
 from ..inks import composite, training_inks
 from ..sets import in_reading_order, stroke_centres
@@ -72,12 +73,14 @@ def step_loss(run, z: torch.Tensor, progress: float) -> tuple[torch.Tensor, torc
 
 
 def train_step(run, progress: float) -> None:
-    """One step at `progress` (0-1) through the run: the schedule, a fresh batch, the update."""
+    """One step at `progress` (0-1) through the run: the schedule, a fresh batch (this rank's
+    share of it), the update with the gradients averaged over the ranks."""
     set_learning_rate(run, progress)
-    z = torch.randn(run.train_spec.batch, run.spec.model.message_size, device=run.device)
+    z = torch.randn(run.batch, run.spec.model.message_size, device=run.device)
     loss, read = step_loss(run, z, progress)
     run.opt.zero_grad(set_to_none=True)
     loss.backward()
+    (loss,) = distributed.all_reduce_grads(run.params, loss)  # every rank: the mean loss
     run.opt.step()
     run.step += 1
     run.loss_value = float(loss.detach())
