@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 SOURCE = Path(__file__).with_name("stroke_kernel.c")
+PAINT_SOURCE = Path(__file__).with_name("paint_kernel.c")  # built into the same library
 # -march=native: the library is built on the machine that runs it (cached per CPU kind).
 FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC"]
 _TYPES = {torch.float32: ("float", "_f32"), torch.float64: ("double", "_f64")}
@@ -44,7 +45,7 @@ def _library():
     cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
     if cc is None:
         return None
-    text = SOURCE.read_bytes()
+    text = SOURCE.read_bytes() + PAINT_SOURCE.read_bytes()
     key = hashlib.sha256(text + " ".join(FLAGS).encode() + _cpu_key().encode()).hexdigest()[:16]
     lib = cache_dir() / f"stroke_kernel-{key}.so"
     try:
@@ -70,6 +71,11 @@ def _compile(cc: str, lib: Path) -> bool:
             if subprocess.run(cmd, capture_output=True).returncode:
                 return False
             objects.append(str(obj))
+        obj = Path(tmp) / "paint.o"
+        if subprocess.run([cc, *FLAGS, "-ffp-contract=off", "-c", "-o", str(obj),
+                           str(PAINT_SOURCE)], capture_output=True).returncode:
+            return False
+        objects.append(str(obj))
         if subprocess.run([cc, "-shared", "-o", str(part), *objects, "-lm"],
                           capture_output=True).returncode:
             return False
@@ -88,6 +94,7 @@ def _declare(lib):
                                                          i64, i64, f64, f64, ptr, ptr, ptr]
         getattr(lib, f"glyph_grad{suffix}").argtypes = [ptr, ptr, i64, i64, i64, i64, i64, i64,
                                                         i64, i64, f64, ptr, ptr, ptr, ptr, ptr]
+    lib.paint_rgb8.argtypes = [ptr, i64, i64, i64, i64, ptr, ptr, i64, ptr]
     return lib
 
 
@@ -163,3 +170,18 @@ class KernelField(torch.autograd.Function):
 
 def kernel_field(pts, rad, size, row0, row1, reach, union, layers) -> torch.Tensor:
     return KernelField.apply(pts, rad, size, row0, row1, reach, union, layers)
+
+
+def paint_rgb8(coverage: torch.Tensor, paper: torch.Tensor, inks: torch.Tensor, over: bool
+               ) -> torch.Tensor:
+    """(B, K, H, W) float32 coverage on paper (3,) in inks (K, 3) (multiply: transmittances)
+    -> (B, H, W, 3) uint8, byte for byte what inks.composite and Paint.to_rgb8 give."""
+    coverage = coverage.detach().contiguous()
+    b, k, h, w = coverage.shape
+    paper, inks = paper.contiguous(), inks.contiguous()
+    out = torch.empty(b, h, w, 3, dtype=torch.uint8)
+    lib = _library()
+    _parallel(lambda g0, g1: lib.paint_rgb8(coverage.data_ptr(), g0, g1, k, h * w,
+                                            paper.data_ptr(), inks.data_ptr(), int(over),
+                                            out.data_ptr()), b)
+    return out

@@ -39,6 +39,20 @@ def test_over_lays_later_layers_on_top():
     assert np.allclose(top, paint.inks[2], atol=0.5)
 
 
+@pytest.mark.parametrize("palette", sorted(PALETTES))
+def test_the_compiled_painter_gives_torchs_bytes(palette):
+    """Every palette and blend, coverage beyond [0, 1] included (it is clamped): the compiled
+    painter and the torch one give the same uint8 pixels, laid out (B, H, W, 3)."""
+    from glyphart import stroke_kernel
+    assert stroke_kernel.available(), "the compiled kernels need a C compiler (cc)"
+    paint = make_paint(len(PALETTES[palette].inks), palette)
+    torch.manual_seed(0)
+    coverage = torch.rand(3, len(paint.inks), 19, 300) * 1.4 - 0.2
+    compiled, plain = paint.to_rgb8(coverage), paint.torch_rgb8(coverage)
+    assert compiled.flags.c_contiguous and compiled.shape == (3, 19, 300, 3)
+    assert np.array_equal(compiled, plain)
+
+
 def test_named_palettes_list_layer_one_as_the_ink_that_stands_out_most():
     for name, palette in PALETTES.items():
         paper = parse_color(palette.paper)

@@ -66,9 +66,10 @@ def frame_coverage(generator, z: torch.Tensor, px: int, style: str) -> torch.Ten
 def exact_images(generator, z: torch.Tensor, px: int, rows: tuple[int, int] | None = None
                  ) -> torch.Tensor:
     """Glyphs drawn at px (or a band of their rows), anti-aliased to about one pixel."""
-    with torch.no_grad():
-        return torch.cat([torch.sigmoid(generator.logits(part, size=px, rows=rows))
-                          for part in z.split(GENERATOR_BATCH)])
+    with torch.no_grad():  # in place, one part without a copy: big frames cost their passes
+        parts = [generator.logits(part, size=px, rows=rows).sigmoid_()
+                 for part in z.split(GENERATOR_BATCH)]
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 def generate_logits(generator, z: torch.Tensor, bf16: bool = False) -> torch.Tensor:
