@@ -47,6 +47,12 @@ class Number(click.FloatRange):
             self.fail(str(e), param, ctx)
 
 
+def device_option(what: str):
+    return click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+                        show_default=True, help=f"Where to {what}; auto takes CUDA when there "
+                                                "is one.")
+
+
 def reports_errors(fn):
     """Turn GlyphartError into one clean line and exit code 2, Ctrl-C into exit code 130 and
     SIGTERM into 143, each after the command's temporaries are removed (atomic.py)."""
@@ -179,8 +185,7 @@ def preset_show(name):
                    "kept as NAME.safetensors.~N~.")
 @click.option("--video", type=click.Path(dir_okay=False),
               help="Also write a training video (.webm/.mp4/.gif) of 64 fixed glyphs.")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
-              show_default=True, help="Where to train; auto takes CUDA when there is one.")
+@device_option("train")
 @click.option("--eval-messages", type=Int(0, 1_000_000), default=4096, show_default=True,
               help="Messages of the evaluation after training (0 skips it; the record says so).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -224,16 +229,19 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, eval_messages,
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--messages", "n", type=Int(1024, 1_000_000), default=4096,
               show_default=True, help="Fresh messages sent through the channels.")
+@device_option("run the generator, channels and decoder")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
-def eval_cmd(preset, as_json, n, quiet):
+def eval_cmd(preset, as_json, n, device, quiet):
     """Measure PRESET: bits per glyph, identification accuracy, high-frequency fraction, and
     the look (parts per glyph, small parts, composition, shared layout, distinctness, and for
     strokes presets each stroke's homes; see the README)."""
+    from .distributed import resolve_device
     from .metrics import evaluate
     from .presets import load_preset
-    loaded = load_preset(preset)
-    result = {"preset": loaded.name, **evaluate(loaded, n=n, quiet=quiet)}
+    dev = resolve_device(device)
+    loaded = load_preset(preset, device=str(dev))
+    result = {"preset": loaded.name, **evaluate(loaded, n=n, quiet=quiet, device=dev)}
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -382,6 +390,7 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
 @click.option("--speed", type=Int(0, 8), default=5, show_default=True,
               help="VP9 encoder speed: higher is faster and larger; 0-4 use libvpx's good "
                    "deadline, 5-8 its realtime one (about 3x less CPU at 5 than at 4).")
+@device_option("draw the glyphs")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @reports_errors
 def render_cmd(preset_name, seeds, message_files, pick, sheet, poster, video, plot, pen, hatch,
@@ -389,14 +398,19 @@ def render_cmd(preset_name, seeds, message_files, pick, sheet, poster, video, pl
                blend, style,
                grid, glyph_px, gap, labels, size, dpi, landscape, margin, layout, per_page,
                force, video_grid, seconds, frames_per_key, fps, interp, video_px, crf, speed,
-               quiet):
-    """Render glyph sheets, print posters and looping videos from a trained preset."""
+               device, quiet):
+    """Render glyph sheets, print posters and looping videos from a trained preset.
+
+    Under torchrun (`torchrun --nproc-per-node N -m glyphart render ... --poster
+    'posters/{seed}.png'`) the ranks share out the batch's files; rank 0 then writes
+    manifest.json beside them."""
     from .presets import safe_file_name
     from .render.api import Render
     _refuse_ignored_options(click.get_current_context(), sheet=sheet, poster=poster, video=video,
                             plot=plot)
     job = Render.load(preset_name, seeds=seeds, message_files=message_files, palette=palette,
-                      inks=inks, paper=paper, blend=blend, style=style, pick=pick)
+                      inks=inks, paper=paper, blend=blend, style=style, pick=pick,
+                      device=device)
     if not (sheet or poster or video or plot):
         sheet = str(Path("outputs") / f"{safe_file_name(job.preset.name)}-sheet.png")
     if sheet:
@@ -471,14 +485,16 @@ def _refuse_ignored_options(ctx, **outputs):
 @click.option("--specimen", is_flag=True,
               help="Also write beside it NAME.woff2, NAME.specimen.html (a page that loads it "
                    "and sets a pangram and the alphabet) and NAME.specimen.png.")
+@device_option("draw the glyphs")
 @click.option("-q", "--quiet", is_flag=True, help="No output but errors.")
 @reports_errors
-def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, quiet):
+def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, device, quiet):
     """Build an installable font of a preset's glyphs."""
     from click.core import ParameterSource
     from .latent import parse_seeds
     from .presets import load_preset
     from .alphabet import DEFAULT_POOL, pick as pick_distinct
+    from .distributed import resolve_device
     from .render.api import Render
     from .render.layouts.font import character_map, read_character_map
     given = click.get_current_context().get_parameter_source("seeds")
@@ -491,7 +507,7 @@ def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, quiet):
     else:
         seed_list = parse_seeds(pool if pick else seeds)
         characters = character_map(pick or len(seed_list), pua)  # refused before any work
-    preset = load_preset(preset_name)
+    preset = load_preset(preset_name, device=str(resolve_device(device)))
     if pick:
         seed_list = pick_distinct(preset, pick, seed_list)
     job = Render(preset, seed_list, picked_from=pool if pick else "")

@@ -145,11 +145,12 @@ class Render:
 
     @classmethod
     def load(cls, preset: str, seeds: str | None = None, message_files=(), palette=None,
-             inks=None, paper=None, blend=None, style=None, pick: int | None = None
-             ) -> "Render":
-        """`pick`: the glyphs are the `pick` most distinct of `seeds` (default 0-4095)."""
+             inks=None, paper=None, blend=None, style=None, pick: int | None = None,
+             device: str = "cpu") -> "Render":
+        """`pick`: the glyphs are the `pick` most distinct of `seeds` (default 0-4095);
+        `device`: auto, cpu or cuda, where the generator draws."""
         from ..presets import load_preset
-        loaded = load_preset(preset)
+        loaded = load_preset(preset, device=str(distributed.resolve_device(device)))
         seed_list = parse_seeds(seeds) if seeds is not None else None
         pool = ""
         if pick is not None:
