@@ -40,10 +40,10 @@ def running_server(export_dir: Path, preset: str = "brush", threads: int = 2):
     """Yield (base url, app) of an explorer served by uvicorn on a free port."""
     import uvicorn
     from glyphart.explore.app import create_app
+    from glyphart.explore.serve import config
     port = free_port()
     app = create_app(export_dir, port=port, threads=threads, preset=preset)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           ws="websockets-sansio", lifespan="on"))
+    server = uvicorn.Server(config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30

@@ -205,6 +205,7 @@ def test_export_command_remakes_the_same_file(client, exports):
 
 
 def test_websocket_draws_the_newest_request(client):
+    from glyphart.explore import wire
     with client.websocket_connect("/ws", headers=HERE) as ws:
         for i in range(1, 6):  # sent faster than drawn: older ones may be dropped
             ws.send_json({"id": i, "preset": "brush", "keys": "1,2", "t": i / 10, "size": 96})
@@ -212,12 +213,41 @@ def test_websocket_draws_the_newest_request(client):
         while not ids or ids[-1] != 5:
             data = ws.receive_bytes()
             ids.append(struct.unpack(">I", data[:4])[0])
-            assert struct.unpack(">HH", data[4:8]) == (96, 96) and len(data) == 8 + 96 * 96 * 3
+            # one ink: a colour table and one byte of coverage a pixel
+            assert struct.unpack(">HHB", data[4:9]) == (96, 96, wire.TABLE)
+            assert len(data) == wire.HEAD.size + 768 + 96 * 96
         assert ids == sorted(ids)
         ws.send_json({"id": 9, "preset": "brush", "keys": "1", "size": 5})
         assert "size" in json.loads(ws.receive_text())["error"]
         ws.send_text("not json")
         assert "JSON" in json.loads(ws.receive_text())["error"]
+
+
+@pytest.mark.parametrize("paint", [{}, {"palette": "rose"}])
+def test_a_websocket_frame_shows_exactly_the_full_render(client, paint):
+    """What the page paints from a frame (table[coverage]) is the server's full-resolution
+    render, byte for byte, and the same view in another paint reuses the drawn coverage."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from glyphart.explore import wire
+    from glyphart.explore.draw import path_point
+    from glyphart.explore.view import PaintChoice
+    from glyphart.latent import messages
+    with client.websocket_connect("/ws", headers=HERE) as ws:
+        ws.send_json({"id": 7, "preset": "brush", "keys": "3,8", "t": 0.3, "size": 200, **paint})
+        request_id, shown = wire.unpack(ws.receive_bytes())
+    r = client.get(f"/api/frame?{P}&keys=3,8&t=0.3&size=200&" + "&".join(
+        f"{k}={v}" for k, v in paint.items()))
+    with Image.open(io.BytesIO(r.content)) as im:
+        assert np.array_equal(np.asarray(im.convert("RGB")), shown)
+    studio = client.app.state.studio
+    assert request_id == 7 and ("brush", (3, 8), 0.3, "slerp", 200) in studio.views.items
+    z = path_point(messages(studio.preset("brush"), [3, 8]), 0.3, "slerp")
+    assert np.array_equal(studio.rgb(studio.preset("brush"), z[None], 200,
+                                     PaintChoice(**paint))[0], shown)
 
 
 @pytest.mark.parametrize("headers", [{"host": f"127.0.0.1:{PORT}", "origin": "http://evil.example"},
@@ -256,3 +286,20 @@ def test_the_page_ships_in_the_wheel():
     from importlib import resources
     static = resources.files("glyphart.explore") / "static"
     assert {"index.html", "app.js", "style.css"} <= {p.name for p in static.iterdir()}
+
+
+def test_a_large_glyph_drawn_in_row_bands_is_the_same_glyph(client):
+    """Bands on two threads (draw.BAND_PX and up) give the bytes of one whole draw."""
+    import torch
+
+    from glyphart.explore.draw import BAND_PX, Studio
+    from glyphart.latent import message
+    studio = Studio(threads=2)
+    try:
+        preset = studio.preset("brush")
+        z = message(preset.spec.model.message_size, 5)[None]
+        with torch.no_grad():
+            whole = preset.generator.logits(z, BAND_PX)
+        assert torch.equal(studio.stroke_logits(preset.generator, z, BAND_PX), whole)
+    finally:
+        studio.close()

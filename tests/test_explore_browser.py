@@ -31,6 +31,24 @@ PIXELS = """(selector) => {
   const n = d.length / 4;
   return {mean: [r / n, gr / n, b / n], sum, width: c.width};
 }"""
+# Bytes where the large view differs from /api/frame's PNG of the very request it shows.
+DIFFERS_FROM_FULL_RENDER = """async () => {
+  const s = window.glyphart.shown, p = new URLSearchParams();
+  for (const k of ["preset", "keys", "t", "interp", "size", "palette", "inks", "paper", "blend"])
+    if (s[k] !== undefined) p.set(k, s[k]);
+  const img = new Image(); img.src = "/api/frame?" + p; await img.decode();
+  const c = document.createElement("canvas"); c.width = img.naturalWidth; c.height = img.naturalHeight;
+  c.getContext("2d").drawImage(img, 0, 0);
+  const want = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  const big = document.querySelector("#big");
+  if (big.width !== c.width || big.height !== c.height) return -1;
+  const got = big.getContext("2d").getImageData(0, 0, big.width, big.height).data;
+  let differ = 0;
+  for (let i = 0; i < got.length; i++) differ += got[i] !== want[i];
+  return differ;
+}"""
+SETTLED = ("() => { const s = window.glyphart.shown; return s && !s.preview && "
+           "s.size === bigSize() && document.querySelector('#big').width === bigSize(); }")
 GRID_DECODED = """(count) => {
   const imgs = [...document.querySelectorAll('#grid img')].slice(0, count);
   return imgs.length === count && imgs.every((i) => i.complete && i.naturalWidth > 0);
@@ -87,7 +105,7 @@ def test_grid_large_view_slider_palette_reload_export(chromium, server):
     page.wait_for_function("!document.querySelector('#slider').disabled")
     box = page.locator("#slider").bounding_box()
     y = box["y"] + box["height"] / 2
-    frames = page.evaluate("window.glyphart.frames")
+    frames, full = page.evaluate("[window.glyphart.frames, window.glyphart.full]")
     page.mouse.move(box["x"] + 4, y)
     page.mouse.down()
     for step in range(1, 11):
@@ -96,12 +114,19 @@ def test_grid_large_view_slider_palette_reload_export(chromium, server):
     page.wait_for_function("(n) => window.glyphart.frames > n", arg=frames)
     big = wait_changed(page, "#big", big)
     assert float(page.evaluate("document.querySelector('#slider').value")) > 0
+    # previews while dragging; let go, the view is the exact full-size render
+    page.wait_for_function(SETTLED)
+    now, now_full = page.evaluate("[window.glyphart.frames, window.glyphart.full]")
+    assert now - frames > now_full - full, "no preview frame was drawn during the drag"
+    assert page.evaluate(DIFFERS_FROM_FULL_RENDER) == 0
     # another palette: the colours change on the grid and the large view
     page.select_option("#palette", "rose")
     page.wait_for_function(GRID_DECODED, arg=12)
     tile = wait_changed(page, "#grid .tile[data-seed='0'] img", first)
     assert max(abs(a - b) for a, b in zip(tile["mean"], first["mean"])) > 10
     wait_changed(page, "#big", big)
+    page.wait_for_function(SETTLED)
+    assert page.evaluate(DIFFERS_FROM_FULL_RENDER) == 0
     # reload: the same view
     state = page.evaluate("location.hash")
     shown = page.evaluate(PIXELS, "#big")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import struct
 from importlib import resources
 from pathlib import Path
 
@@ -152,7 +151,7 @@ def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0
         name, seed = view.preset_name(q), view.integer(q, "seed", 0, view.MAX_SEED - 2048)
         trials = view.integer(q, "trials", *TRIALS, default=6)
         size = view.integer(q, "size", 32, 512, default=128)
-        result = await studio.run(studio.channel_view, name, seed, trials, size,
+        result = await studio.run_batch(studio.channel_view, name, seed, trials, size,
                                   view.PaintChoice.from_params(q))
         import base64
         result["images"] = ["data:image/png;base64," + base64.b64encode(i).decode()
@@ -172,7 +171,7 @@ def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0
         seeds = list(view.seeds(body, "seeds"))
         choice, interp = view.PaintChoice.from_params(body), view.interp(body)
         studio.preset(name)  # an unknown preset is a 400 before anything is written
-        result = await studio.run(exports.export, name, kind, seeds, choice, interp)
+        result = await studio.run_batch(exports.export, name, kind, seeds, choice, interp)
         return JSONResponse(result, headers=SECURITY_HEADERS)
 
     async def exported(request: Request):
@@ -189,21 +188,31 @@ def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0
         wake = asyncio.Event()
 
         async def draw_newest():
+            """Draw the newest request, forever; a client gone ends it (the frame being drawn
+            then is the only cost)."""
             while True:
                 await wake.wait()
                 wake.clear()
                 request = latest.pop("r")
                 try:
-                    q = request
-                    keys, name = view.seeds(q), view.preset_name(q)
-                    size = view.integer(q, "size", 16, view.MAX_PX, default=512)
-                    data = await studio.run(
-                        studio.raw_frame, name, keys, view.number(q, "t", 0.0, 1.0, 0.0),
-                        view.interp(q), size, view.PaintChoice.from_params(q))
-                    # id, width, height, then RGB rows
-                    await ws.send_bytes(struct.pack(">IHH", request["id"], size, size) + data)
+                    frame: bytes | str = await draw(request)
                 except GlyphartError as e:
-                    await ws.send_text(json.dumps({"id": request["id"], "error": str(e)}))
+                    frame = json.dumps({"id": request["id"], "error": str(e)})
+                except Exception as e:  # noqa: BLE001 - a bug answers, the socket lives on
+                    frame = json.dumps({"id": request["id"],
+                                        "error": f"internal error: {type(e).__name__}"})
+                try:
+                    await (ws.send_bytes(frame) if isinstance(frame, bytes) else
+                           ws.send_text(frame))  # wire.py
+                except (WebSocketDisconnect, RuntimeError, OSError):
+                    return
+
+        async def draw(q: dict) -> bytes:
+            keys, name = view.seeds(q), view.preset_name(q)
+            size = view.integer(q, "size", 16, view.MAX_PX, default=512)
+            return await studio.run(studio.raw_frame, q["id"], name, keys,
+                                    view.number(q, "t", 0.0, 1.0, 0.0), view.interp(q), size,
+                                    view.PaintChoice.from_params(q))
 
         drawer = asyncio.create_task(draw_newest())
         try:

@@ -1,8 +1,14 @@
 """Glyph pixels for the page: tiles, walk frames and the channel's view, drawn by one worker.
 
-One worker thread per process with a fixed torch thread count: requests never run side by side
-and fight for cores, so each finishes as fast as the machine allows and the newest wins (the app
-drops requests a client has replaced). Tiles are cached by (preset, seed, size, paint).
+One worker thread per process with a fixed thread count: requests never run side by side and
+fight for cores, so each finishes as fast as the machine allows and the newest wins (the app
+drops requests a client has replaced). Tiles are cached by (preset, seed, size, paint), drawn
+views' coverage by (preset, walk, size).
+
+Live drawing is one glyph at a time, which the stroke kernel draws on one thread: the worker
+keeps torch at one thread (torch's parallel loops cost 2-4x on a busy machine, where a thread
+waits for a descheduled one) and draws a large glyph in row bands, one per thread, which need
+no barrier. Exports and the channel's view are batches: they get `threads` torch threads.
 """
 
 from __future__ import annotations
@@ -13,14 +19,18 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import torch
 from PIL import Image
 
 from ..errors import GlyphartError
 from ..latent import INTERPOLATIONS, message, messages
+from . import wire
 from .view import PaintChoice
 
+BAND_PX = 512                # from this size a glyph is drawn in row bands (below, one is faster)
 TILE_CACHE = 4096            # tiles kept: 128 px PNGs of a few kB each
+VIEW_CACHE = 64 << 20        # bytes of large-view coverage kept (64 views of 1024 px, one ink)
 CANDIDATES = 1024            # identification among this many messages, as DESIGN.md measures
 
 
@@ -30,18 +40,32 @@ class Studio:
     def __init__(self, threads: int = 2):
         self.threads = threads
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glyphart-draw",
-                                         initializer=torch.set_num_threads, initargs=(threads,))
+                                         initializer=torch.set_num_threads, initargs=(1,))
+        self.bands = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="glyphart-band")
         self._presets: dict[str, object] = {}
         self._lock = threading.Lock()
         self.tiles: OrderedDict[tuple, bytes] = OrderedDict()
         self.hits = self.misses = 0
+        self.views = Kept(VIEW_CACHE)
 
     async def run(self, fn, *args):
         """fn(*args) on the worker thread."""
         return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
 
+    async def run_batch(self, fn, *args):
+        """fn(*args) on the worker thread with `threads` torch threads (exports, batches)."""
+        return await self.run(self._batch, fn, *args)
+
+    def _batch(self, fn, *args):
+        torch.set_num_threads(self.threads)
+        try:
+            return fn(*args)
+        finally:
+            torch.set_num_threads(1)
+
     def close(self) -> None:
         self.worker.shutdown(wait=False, cancel_futures=True)
+        self.bands.shutdown(wait=False, cancel_futures=True)
 
     # -- presets and paint ------------------------------------------------------------------
 
@@ -65,7 +89,7 @@ class Studio:
         gen, native = preset.generator, preset.spec.model.size
         with torch.no_grad():
             if preset.spec.model.generator == "strokes":
-                logits = gen.logits(z, None if size == native else size)
+                logits = self.stroke_logits(gen, z, None if size == native else size)
             else:
                 logits = gen.logits(z)
                 if size != native:
@@ -73,28 +97,52 @@ class Studio:
                         logits, size=(size, size), mode="bicubic", align_corners=False)
             return torch.sigmoid(logits.float())
 
-    def rgb(self, preset, z, size, choice: PaintChoice):
-        """(B, size, size, 3) uint8. One ink: a 256-entry colour table indexed by the coverage
-        quantised to 8 bits, 3-4x faster than compositing in float at 1024 px."""
-        paint, coverage = self.paint(preset, choice), self.coverage(preset, z, size)
-        if coverage.shape[1] != 1:
-            return paint.to_rgb8(coverage)
+    def stroke_logits(self, gen, z: torch.Tensor, size: int | None) -> torch.Tensor:
+        """gen.logits(z, size), one glyph of BAND_PX or more in row bands on the band threads:
+        every pixel's field is computed alone, so the bands join into the same bytes."""
+        if len(z) != 1 or size is None or size < BAND_PX or self.threads < 2:
+            return gen.logits(z, size)
+        strokes = gen.strokes(z)
+        cuts = [size * i // self.threads for i in range(self.threads + 1)]
+
+        def band(rows):
+            with torch.no_grad():  # grad mode is per thread
+                return gen.logits_of(strokes, size, rows)
+        return torch.cat(list(self.bands.map(band, zip(cuts[:-1], cuts[1:]))), 2)
+
+    def ink_table(self, preset, choice: PaintChoice) -> np.ndarray:
+        """(256, 3) uint8: a one-ink glyph's colour at each coverage level."""
         levels = torch.linspace(0, 1, 256)[:, None, None, None]
-        table = torch.from_numpy(paint.to_rgb8(levels)[:, 0, 0])       # (256, 3)
-        index = (coverage[:, 0].clamp(0, 1) * 255).round().to(torch.long)
-        return table[index].numpy()
+        return self.paint(preset, choice).to_rgb8(levels)[:, 0, 0]
+
+    def rgb(self, preset, z, size, choice: PaintChoice):
+        """(B, size, size, 3) uint8. One ink: the colour table indexed by the coverage
+        quantised to 8 bits, 3-4x faster than compositing in float at 1024 px; the page's
+        large view paints the same table[levels] itself (wire.py), so both show these bytes."""
+        coverage = self.coverage(preset, z, size)
+        if coverage.shape[1] != 1:
+            return self.paint(preset, choice).to_rgb8(coverage)
+        return self.ink_table(preset, choice)[quantised(coverage)]
 
     def pictures(self, preset, z, size, choice: PaintChoice) -> list[bytes]:
         return [png(a) for a in self.rgb(preset, z, size, choice)]
 
-    def raw_frame(self, name: str, keys: tuple[int, ...], t: float, interp: str, size: int,
-                  choice: PaintChoice) -> bytes:
-        """A walk frame as raw RGB bytes for the websocket: no PNG encoding (75 ms at 1024 px
-        here), the page puts the pixels straight into a canvas."""
+    def raw_frame(self, request_id: int, name: str, keys: tuple[int, ...], t: float,
+                  interp: str, size: int, choice: PaintChoice) -> bytes:
+        """A walk frame for the websocket (wire.py): no PNG encoding (75 ms at 1024 px here).
+        The drawn coverage is kept, so the same view in another paint skips rasterising."""
         preset = self.preset(name)
-        z = path_point(messages(preset, list(keys)), t, interp) if len(keys) > 1 else \
-            message(preset.spec.model.message_size, keys[0])
-        return self.rgb(preset, z[None], size, choice)[0].tobytes()
+        key = (name, keys, t if len(keys) > 1 else 0.0, interp, size)
+        drawn = self.views.get(key)
+        if drawn is None:
+            z = path_point(messages(preset, list(keys)), t, interp) if len(keys) > 1 else \
+                message(preset.spec.model.message_size, keys[0])
+            coverage = self.coverage(preset, z[None], size)
+            drawn = quantised(coverage)[0] if coverage.shape[1] == 1 else coverage
+            self.views.put(key, drawn)
+        if isinstance(drawn, np.ndarray):
+            return wire.pack_table(request_id, self.ink_table(preset, choice), drawn)
+        return wire.pack_rgb(request_id, self.paint(preset, choice).to_rgb8(drawn)[0])
 
     def tile(self, name: str, seed: int, size: int, choice: PaintChoice) -> bytes:
         key = (name, seed, size, choice)
@@ -144,6 +192,36 @@ class Studio:
         return {"candidates": CANDIDATES, "ranks": ranks,
                 "identified": sum(r == 0 for r in ranks), "trials": trials,
                 "images": [png(a) for a in rgb]}
+
+
+class Kept:
+    """A least-recently-used cache bounded by the bytes of what it keeps (arrays, tensors)."""
+
+    def __init__(self, budget: int):
+        self.budget, self.used = budget, 0
+        self.items: OrderedDict[tuple, object] = OrderedDict()
+
+    def get(self, key):
+        if key in self.items:
+            self.items.move_to_end(key)
+        return self.items.get(key)
+
+    def put(self, key, value) -> None:
+        self.used += _bytes(value) - _bytes(self.items.pop(key, None))
+        self.items[key] = value
+        while self.used > self.budget and len(self.items) > 1:
+            self.used -= _bytes(self.items.popitem(last=False)[1])
+
+
+def _bytes(value) -> int:
+    if value is None:
+        return 0
+    return value.nbytes if isinstance(value, np.ndarray) else value.numel() * value.element_size()
+
+
+def quantised(coverage: torch.Tensor) -> np.ndarray:
+    """(B, 1, H, W) coverage in [0, 1] -> (B, H, W) uint8 levels."""
+    return (coverage[:, 0].clamp(0, 1) * 255).round().to(torch.uint8).numpy()
 
 
 def path_point(keys: torch.Tensor, t: float, interp: str) -> torch.Tensor:

@@ -11,6 +11,16 @@ from ..errors import GlyphartError
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
+def config(app, host: str, port: int):
+    """uvicorn's settings, as the command and the browser tests serve the app."""
+    import uvicorn
+    # No permessage-deflate: frames are raw pixels on a local link; compressing them costs
+    # more CPU than the bytes cost time.
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets-sansio",
+                          ws_per_message_deflate=False, lifespan="on",
+                          timeout_graceful_shutdown=2)
+
+
 def serve(*, preset: str = "", host: str = "127.0.0.1", port: int = 8765,
           export_dir: str = "outputs/explore", open_browser: bool = True, threads: int = 2,
           say=print) -> None:
@@ -23,9 +33,7 @@ def serve(*, preset: str = "", host: str = "127.0.0.1", port: int = 8765,
     app = create_app(export_dir, host=host, port=port, threads=threads, preset=preset)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/" + \
         (f"#preset={preset}" if preset else "")
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets-sansio",
-                            lifespan="on", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(config(app, host, port))
     say(f"glyphart explore: {url}  (exports go to {app.state.exports.folder}; Ctrl-C stops)")
     if open_browser:
         threading.Timer(0.8, webbrowser.open, (url,)).start()

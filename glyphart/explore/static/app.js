@@ -8,7 +8,7 @@ const DEFAULTS = {preset: "", palette: "", inks: "", paper: "", blend: "", tile:
 const PAINT_KEYS = ["palette", "inks", "paper", "blend"];
 let info = null, state = null, undo = [], redo = [], shown = 0, playing = null;
 const client = Math.random().toString(36).slice(2);
-window.glyphart = {frames: 0, requested: 0};   // counters the browser tests and bench read
+window.glyphart = {frames: 0, full: 0, requested: 0};   // counters the browser tests and bench read
 
 // -- state <-> URL --------------------------------------------------------------------------
 function fromHash() {
@@ -103,7 +103,12 @@ new IntersectionObserver((entries) => {
 }, {root: $("grid-pane"), rootMargin: "400px"}).observe($("more"));
 
 // -- the large view: live frames over a websocket, newest request wins -------------------------
-let socket = null, sent = 0, drawnId = 0, bigUrl = null, pending = null;
+// While the view moves (a slider drag, play, a held arrow key) it asks for PREVIEW px frames,
+// which the canvas enlarges; SETTLE_MS after the last move it asks for the full size, which is
+// put on the canvas pixel for pixel: the view at rest is always the exact full render.
+const PREVIEW = 256, SETTLE_MS = 120;
+let socket = null, sent = 0, drawnId = 0, pending = null, moving = false, settle = null;
+const asked = new Map();               // id -> a request not yet answered
 function connect() {
   socket = new WebSocket(`ws://${location.host}/ws`);
   socket.binaryType = "arraybuffer";
@@ -111,19 +116,45 @@ function connect() {
   socket.onclose = () => setTimeout(connect, 500);
   socket.onmessage = (e) => {
     if (typeof e.data === "string") { const m = JSON.parse(e.data); return showError(m.error); }
-    const head = new DataView(e.data), id = head.getUint32(0);
-    if (id < drawnId) return;
+    const id = new DataView(e.data).getUint32(0), request = asked.get(id);
+    for (const k of asked.keys()) if (k <= id) asked.delete(k);
+    if (id < drawnId || !request) return;
     drawnId = id;
-    const w = head.getUint16(4), h = head.getUint16(6), rgb = new Uint8Array(e.data, 8);
-    const canvas = $("big"), pixels = new ImageData(w, h), out = pixels.data;
-    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
-      out[j] = rgb[i]; out[j + 1] = rgb[i + 1]; out[j + 2] = rgb[i + 2]; out[j + 3] = 255;
-    }
-    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
-    canvas.getContext("2d").putImageData(pixels, 0, 0);
+    drawFrame(e.data, $("big"), request.preview ? bigSize() : 0);
     window.glyphart.frames++;
+    if (!request.preview) window.glyphart.full++;
+    window.glyphart.shown = request;
     showError("");
   };
+}
+const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+// A frame (glyphart/explore/wire.py) onto the canvas: at its own size, or enlarged to `enlarge`.
+function drawFrame(data, canvas, enlarge = 0) {
+  const head = new DataView(data), w = head.getUint16(4), h = head.getUint16(6);
+  const pixels = new ImageData(w, h), out = pixels.data;
+  if (head.getUint8(8) === 1 && LITTLE) {   // a colour table, then a coverage byte a pixel
+    const t = new Uint8Array(data, 9, 768), lut = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) lut[i] = 0xff000000 | t[3 * i + 2] << 16 | t[3 * i + 1] << 8 | t[3 * i];
+    const levels = new Uint8Array(data, 9 + 768), px = new Uint32Array(out.buffer);
+    for (let i = 0; i < levels.length; i++) px[i] = lut[levels[i]];
+  } else if (head.getUint8(8) === 1) {
+    const t = new Uint8Array(data, 9, 768), levels = new Uint8Array(data, 9 + 768);
+    for (let i = 0, j = 0; i < levels.length; i++, j += 4) {
+      const k = 3 * levels[i]; out[j] = t[k]; out[j + 1] = t[k + 1]; out[j + 2] = t[k + 2]; out[j + 3] = 255; }
+  } else {                                  // RGB rows
+    const rgb = new Uint8Array(data, 9);
+    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+      out[j] = rgb[i]; out[j + 1] = rgb[i + 1]; out[j + 2] = rgb[i + 2]; out[j + 3] = 255; }
+  }
+  const g = canvas.getContext("2d"), size = enlarge > w ? enlarge : 0;
+  if (!size) {
+    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+    return g.putImageData(pixels, 0, 0);
+  }
+  if (canvas.width !== size) { canvas.width = canvas.height = size; }
+  const small = drawFrame.small || (drawFrame.small = document.createElement("canvas"));
+  small.width = w; small.height = h; small.getContext("2d").putImageData(pixels, 0, 0);
+  g.imageSmoothingEnabled = true; g.drawImage(small, 0, 0, size, size);
 }
 function walkKeys() { return state.keys.length >= 2 ? state.keys : [state.seed]; }
 function phase(s = state) {            // slider 0..1 -> the loop's phase: first key to last
@@ -136,11 +167,28 @@ function bigSize() {
   const px = Math.round($("big-wrap").clientWidth * (window.devicePixelRatio || 1));
   return Math.max(16, Math.min(2048, px || 512));
 }
+// The view is moving: frames are previews until it rests for SETTLE_MS. `t`: the phase shown
+// when it is not the state's (playing).
+let motionT;
+function moved(t) {
+  moving = true; motionT = t;
+  clearTimeout(settle);
+  settle = setTimeout(rest, SETTLE_MS);
+}
+function rest() {
+  clearTimeout(settle);
+  if (!moving) return;
+  moving = false;
+  drawBig(motionT);
+}
 function drawBig(t) {
   if (!state.preset) return;
+  const full = bigSize(), preview = moving && full > PREVIEW;
   const message = {id: ++sent, preset: state.preset, keys: walkKeys().join(","),
-                   t: t === undefined ? phase() : t, interp: state.interp, size: bigSize()};
+                   t: t === undefined ? phase() : t, interp: state.interp,
+                   size: preview ? PREVIEW : full};
   for (const k of PAINT_KEYS) if (state[k]) message[k] = state[k];
+  asked.set(message.id, {...message, preview});
   window.glyphart.requested++;
   pending = JSON.stringify(message);
   if (socket && socket.readyState === 1) socket.send(pending);
@@ -151,12 +199,15 @@ function drawBig(t) {
 
 // -- playing: the loop through the walk's glyphs, or a random walk -----------------------------
 function play() {
-  if (playing) { cancelAnimationFrame(playing); playing = null; $("play").textContent = "▶ play"; return; }
+  if (playing) {
+    cancelAnimationFrame(playing); playing = null; $("play").textContent = "▶ play";
+    return rest();                     // the frame it stopped at, at full size
+  }
   $("play").textContent = "❚❚ pause";
   const t0 = performance.now(), seconds = 2 * Math.max(2, walkKeys().length);
   const step = (now) => {
     const u = ((now - t0) / 1000 / seconds) % 1;
-    drawBig(u);
+    moved(u); drawBig(u);
     playing = requestAnimationFrame(step);
   };
   playing = requestAnimationFrame(step);
@@ -245,8 +296,8 @@ function wire() {
   $("start").onchange = (e) => update({start: Math.max(0, +e.target.value || 0)});
   $("interp").onchange = (e) => update({interp: e.target.value});
   $("native").onchange = (e) => update({native: e.target.checked});
-  $("slider").oninput = (e) => update({t: e.target.value / 1000}, false);
-  $("slider").onchange = (e) => { undo.push(JSON.stringify({...state, t: sliderFrom})); redo = []; };
+  $("slider").oninput = (e) => { moved(); update({t: e.target.value / 1000}, false); };
+  $("slider").onchange = (e) => { undo.push(JSON.stringify({...state, t: sliderFrom})); redo = []; rest(); };
   $("slider").onpointerdown = () => { sliderFrom = state.t; };
   $("clear").onclick = () => update({keys: [], t: 0});
   $("prev").onclick = () => step(-1); $("next").onclick = () => step(1);
@@ -269,8 +320,8 @@ function step(d) {
 function keys(e) {
   if (e.target.matches("input:not([type=range]), select")) return;
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") { e.preventDefault(); return e.shiftKey ? back(redo, undo) : back(undo, redo); }
-  if (e.key === "ArrowLeft" || e.key === "ArrowUp") { e.preventDefault(); step(-1); }
-  else if (e.key === "ArrowRight" || e.key === "ArrowDown") { e.preventDefault(); step(1); }
+  const arrow = {ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1}[e.key];
+  if (arrow) { e.preventDefault(); if (e.repeat) moved(); step(arrow); }
   else if (e.key === " ") { e.preventDefault(); play(); }
 }
 
