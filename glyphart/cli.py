@@ -534,7 +534,8 @@ def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, device, qui
 @click.option("--export-dir", default="outputs/explore", show_default=True,
               type=click.Path(file_okay=False), help="Where exports are written (only there).")
 @click.option("--threads", type=Int(1, 256), default=2, show_default=True,
-              help="torch threads of the one render worker.")
+              help="Threads of the one render worker: a large glyph's row bands, an "
+                   "export's torch threads.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
 @reports_errors
 def explore_cmd(preset_name, host, port, open_browser, export_dir, threads, quiet):

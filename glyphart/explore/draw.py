@@ -86,9 +86,10 @@ class Studio:
     def coverage(self, preset, z: torch.Tensor, size: int) -> torch.Tensor:
         """(B, N) -> (B, layers, size, size): strokes drawn exactly at `size`, raster glyphs
         drawn at their native size and enlarged as logits (crisp edges, like style "ink")."""
+        from ..render.glyphs import draws_any_size
         gen, native = preset.generator, preset.spec.model.size
         with torch.no_grad():
-            if preset.spec.model.generator == "strokes":
+            if draws_any_size(gen):
                 logits = self.stroke_logits(gen, z, None if size == native else size)
             else:
                 logits = gen.logits(z)
