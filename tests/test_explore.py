@@ -56,14 +56,18 @@ def test_presets_lists_trained_presets_and_palettes(client):
 
 
 def test_tile_is_cached_by_preset_seed_size_and_paint(client):
+    """A tile is drawn once: the PNG is kept by paint, and in another paint the kept coverage
+    is painted again (no drawing: `misses` counts glyphs drawn)."""
     studio = client.app.state.studio
     r = client.get(f"/api/tile?{P}&seed=5&size=64")
     assert is_png(r)
-    misses = studio.misses
+    misses, hits = studio.misses, studio.hits
     assert client.get(f"/api/tile?{P}&seed=5&size=64").content == r.content
-    assert studio.misses == misses
+    assert studio.misses == misses and studio.hits == hits + 1
     rose = client.get(f"/api/tile?{P}&seed=5&size=64&palette=rose")
-    assert is_png(rose) and rose.content != r.content and studio.misses == misses + 1
+    assert is_png(rose) and rose.content != r.content and studio.misses == misses
+    assert client.get(f"/api/tile?{P}&seed=6&size=64").status_code == 200
+    assert studio.misses == misses + 1
     from PIL import Image
     import io
     assert Image.open(io.BytesIO(r.content)).size == (64, 64)
@@ -245,6 +249,11 @@ def test_a_websocket_frame_shows_exactly_the_full_render(client, paint):
         assert np.array_equal(np.asarray(im.convert("RGB")), shown)
     studio = client.app.state.studio
     assert request_id == 7 and ("brush", (3, 8), 0.3, "slerp", 200) in studio.views.items
+    misses = studio.misses
+    with client.websocket_connect("/ws", headers=HERE) as ws:  # another paint: not drawn again
+        ws.send_json({"id": 8, "preset": "brush", "keys": "3,8", "t": 0.3, "size": 200,
+                      "palette": "sepia"})
+        assert wire.unpack(ws.receive_bytes())[0] == 8 and studio.misses == misses
     z = path_point(messages(studio.preset("brush"), [3, 8]), 0.3, "slerp")
     assert np.array_equal(studio.rgb(studio.preset("brush"), z[None], 200,
                                      PaintChoice(**paint))[0], shown)

@@ -30,7 +30,7 @@ from .view import PaintChoice
 
 BAND_PX = 512                # from this size a glyph is drawn in row bands (below, one is faster)
 TILE_CACHE = 4096            # tiles kept: 128 px PNGs of a few kB each
-VIEW_CACHE = 64 << 20        # bytes of large-view coverage kept (64 views of 1024 px, one ink)
+VIEW_CACHE = 96 << 20        # bytes of coverage kept: 96 views of 1024 px or 6000 tiles (one ink)
 CANDIDATES = 1024            # identification among this many messages, as DESIGN.md measures
 
 
@@ -117,44 +117,54 @@ class Studio:
         return self.paint(preset, choice).to_rgb8(levels)[:, 0, 0]
 
     def rgb(self, preset, z, size, choice: PaintChoice):
-        """(B, size, size, 3) uint8. One ink: the colour table indexed by the coverage
-        quantised to 8 bits, 3-4x faster than compositing in float at 1024 px; the page's
-        large view paints the same table[levels] itself (wire.py), so both show these bytes."""
+        """(B, size, size, 3) uint8: the full render. One ink: the colour table indexed by the
+        coverage quantised to 8 bits, 3-4x faster than compositing in float at 1024 px; the
+        page's large view paints the same table[levels] itself (wire.py): the same bytes."""
         coverage = self.coverage(preset, z, size)
         if coverage.shape[1] != 1:
             return self.paint(preset, choice).to_rgb8(coverage)
         return self.ink_table(preset, choice)[quantised(coverage)]
 
-    def pictures(self, preset, z, size, choice: PaintChoice) -> list[bytes]:
-        return [png(a) for a in self.rgb(preset, z, size, choice)]
+    def drawn(self, name: str, keys: tuple[int, ...], t: float, interp: str, size: int):
+        """A view's coverage, kept by (preset, walk, size) and painted on demand, so the same
+        glyphs in another paint skip drawing: (size, size) uint8 levels for one ink, else
+        (1, K, size, size) float coverage. One key is that glyph (t and interp unused)."""
+        key = (name, keys, t, interp, size) if len(keys) > 1 else (name, keys, 0.0, "", size)
+        found = self.views.get(key)
+        if found is not None:
+            return found
+        self.misses += 1
+        preset = self.preset(name)
+        z = path_point(messages(preset, list(keys)), t, interp) if len(keys) > 1 else \
+            message(preset.spec.model.message_size, keys[0])
+        coverage = self.coverage(preset, z[None], size)
+        found = quantised(coverage)[0] if coverage.shape[1] == 1 else coverage
+        self.views.put(key, found)
+        return found
+
+    def painted(self, name: str, drawn, choice: PaintChoice) -> np.ndarray:
+        """What `drawn` gives -> (size, size, 3) uint8, as `rgb` paints it."""
+        preset = self.preset(name)
+        if isinstance(drawn, np.ndarray):
+            return self.ink_table(preset, choice)[drawn]
+        return self.paint(preset, choice).to_rgb8(drawn)[0]
 
     def raw_frame(self, request_id: int, name: str, keys: tuple[int, ...], t: float,
                   interp: str, size: int, choice: PaintChoice) -> bytes:
-        """A walk frame for the websocket (wire.py): no PNG encoding (75 ms at 1024 px here).
-        The drawn coverage is kept, so the same view in another paint skips rasterising."""
-        preset = self.preset(name)
-        key = (name, keys, t if len(keys) > 1 else 0.0, interp, size)
-        drawn = self.views.get(key)
-        if drawn is None:
-            z = path_point(messages(preset, list(keys)), t, interp) if len(keys) > 1 else \
-                message(preset.spec.model.message_size, keys[0])
-            coverage = self.coverage(preset, z[None], size)
-            drawn = quantised(coverage)[0] if coverage.shape[1] == 1 else coverage
-            self.views.put(key, drawn)
+        """A walk frame for the websocket (wire.py): no PNG encoding (75 ms at 1024 px here)."""
+        drawn = self.drawn(name, keys, t, interp, size)
         if isinstance(drawn, np.ndarray):
-            return wire.pack_table(request_id, self.ink_table(preset, choice), drawn)
-        return wire.pack_rgb(request_id, self.paint(preset, choice).to_rgb8(drawn)[0])
+            return wire.pack_table(request_id, self.ink_table(self.preset(name), choice), drawn)
+        return wire.pack_rgb(request_id, self.painted(name, drawn, choice))
 
     def tile(self, name: str, seed: int, size: int, choice: PaintChoice) -> bytes:
+        """A grid tile's PNG, kept by (preset, seed, size, paint)."""
         key = (name, seed, size, choice)
         if key in self.tiles:
             self.hits += 1
             self.tiles.move_to_end(key)
             return self.tiles[key]
-        self.misses += 1
-        preset = self.preset(name)
-        data = self.pictures(preset, message(preset.spec.model.message_size, seed)[None],
-                             size, choice)[0]
+        data = png(self.painted(name, self.drawn(name, (seed,), 0.0, "", size), choice))
         self.tiles[key] = data
         while len(self.tiles) > TILE_CACHE:
             self.tiles.popitem(last=False)
@@ -162,13 +172,11 @@ class Studio:
 
     def frame(self, name: str, keys: tuple[int, ...], t: float, interp: str, size: int,
               choice: PaintChoice) -> bytes:
-        """The walk through `keys` at phase t (0-1, a closed loop as videos take it); one key:
-        that glyph (through the tile cache)."""
+        """The walk through `keys` at phase t (0-1, a closed loop as videos take it) as a PNG;
+        one key, or t = 0: that glyph (through the tile cache)."""
         if len(keys) == 1 or t == 0:
             return self.tile(name, keys[0], size, choice)
-        preset = self.preset(name)
-        z = path_point(messages(preset, list(keys)), t, interp)
-        return self.pictures(preset, z[None], size, choice)[0]
+        return png(self.painted(name, self.drawn(name, keys, t, interp, size), choice))
 
     def channel_view(self, name: str, seed: int, trials: int, size: int,
                      choice: PaintChoice) -> dict:
