@@ -6,6 +6,7 @@ decoded pixels, as the page sees it. Rows, with the issue's targets:
     slider drag      updated large-view frames per second while dragging        >= 15 fps
                      (previews of app.js's PREVIEW px, enlarged by the canvas)
     settle           the drag let go -> the full-size frame on the canvas       (no target)
+    repaint 1024 px  the same view in another palette (the coverage is kept)    (no target)
 
     python bench/explore.py [--preset brush] [--json out.json] [--screenshots docs]
 
@@ -36,15 +37,19 @@ TILE_JS = """async ([preset, seeds]) => {
   }
   return times;
 }"""
-VIEW_JS = """([preset, count, size]) => new Promise((resolve) => {
+# Fresh walk frames (t moves); with `palettes`, one frame (t = 0.5) in each paint in turn.
+VIEW_JS = """([preset, count, size, palettes]) => new Promise((resolve) => {
   const ws = new WebSocket(`ws://${location.host}/ws`); ws.binaryType = "arraybuffer";
   const times = []; let t0 = 0, i = 0;
   const ask = () => { t0 = performance.now(); i++;
-    ws.send(JSON.stringify({id: i, preset, keys: "11,12", t: i / (count + 2), size})); };
+    const m = {id: i, preset, keys: "11,12", t: palettes ? 0.5 : i / (count + 2), size,
+               deflate: INFLATES};
+    if (palettes) m.palette = palettes[i % palettes.length];
+    ws.send(JSON.stringify(m)); };
   ws.onopen = ask;
   const canvas = document.createElement("canvas");
-  ws.onmessage = (e) => {  // the page's own drawing of a frame (app.js drawFrame)
-    drawFrame(e.data, canvas); times.push(performance.now() - t0);
+  ws.onmessage = async (e) => {  // the page's own drawing of a frame (app.js drawFrame)
+    await drawFrame(e.data, canvas); times.push(performance.now() - t0);
     if (times.length < count) ask(); else { ws.close(); resolve(times); }
   };
 })"""
@@ -71,19 +76,23 @@ def drag_fps(page, seconds=3.0):
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + 2, y)
     page.mouse.down()
-    frames0, t0, k = page.evaluate("window.glyphart.frames"), time.perf_counter(), 0
+    frames0, asked0 = page.evaluate("[window.glyphart.frames, window.glyphart.requested]")
+    t0, k = time.perf_counter(), 0
     while time.perf_counter() - t0 < seconds:
         k += 1
-        u = (k % 120) / 120  # back and forth along the slider, at the browser's event rate
-        page.mouse.move(box["x"] + box["width"] * (u if (k // 120) % 2 == 0 else 1 - u), y)
+        u = (k % 120) / 120  # back and forth along the slider
+        # steps: several moves a call, nearer a real mouse's 60+ a second than one a call
+        page.mouse.move(box["x"] + box["width"] * (u if (k // 120) % 2 == 0 else 1 - u), y,
+                        steps=4)
     elapsed = time.perf_counter() - t0
-    fps = (page.evaluate("window.glyphart.frames") - frames0) / elapsed
+    frames, asked = page.evaluate("[window.glyphart.frames, window.glyphart.requested]")
+    fps, moves = (frames - frames0) / elapsed, (asked - asked0) / elapsed
     full, t1 = page.evaluate("window.glyphart.full"), time.perf_counter()
     page.mouse.up()
     page.wait_for_function("(n) => window.glyphart.full > n && "
                            "document.querySelector('#big').width === bigSize()", arg=full)
     settle = (time.perf_counter() - t1) * 1000
-    return fps, settle, page.evaluate("bigSize()"), page.evaluate("PREVIEW")
+    return fps, moves, settle, page.evaluate("bigSize()"), page.evaluate("PREVIEW")
 
 
 def main():
@@ -101,15 +110,20 @@ def main():
         page.evaluate(TILE_JS, [args.preset, [900_000]])  # warm: the preset is loaded
         tiles = page.evaluate(TILE_JS, [args.preset, list(range(1_000_000, 1_000_040))])
         rows.append(row("tile 128 px, uncached", tiles, "ms", 50, "low"))
-        views = page.evaluate(VIEW_JS, [args.preset, 20, 1024])
+        views = page.evaluate(VIEW_JS, [args.preset, 20, 1024, None])
         rows.append(row("large view 1024 px, uncached", views, "ms", 150, "low"))
-        fps, settle, size, preview = drag_fps(page)
-        rows.append(row(f"slider drag, {preview} px previews", [fps], "fps", 15, "high"))
+        palettes = ["", "rose", "sepia", "night", "gold"]
+        page.evaluate(VIEW_JS, [args.preset, 1, 1024, palettes])  # drawn once
+        repaints = page.evaluate(VIEW_JS, [args.preset, 20, 1024, palettes])
+        rows.append(row("repaint 1024 px, another palette", repaints, "ms"))
+        fps, moves, settle, size, preview = drag_fps(page)
+        rows.append(row(f"slider drag, {preview} px previews ({moves:.0f} moves/s)", [fps],
+                        "fps", 15, "high"))
         rows.append(row(f"settle, {size} px full frame", [settle], "ms"))
         if args.screenshots:
             screenshots(page, url, args.preset, Path(args.screenshots), app, b)
     for r in rows:
-        print(f"{r['name']:34} median {r['median']:7} {r['unit']:3} p90 {r['p90']:7}  "
+        print(f"{r['name']:42} median {r['median']:7} {r['unit']:3} p90 {r['p90']:7}  "
               f"target {r['target']:7} {'ok' if r['met'] else 'MISSED'}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")

@@ -227,8 +227,8 @@ def test_websocket_draws_the_newest_request(client):
         assert "JSON" in json.loads(ws.receive_text())["error"]
 
 
-@pytest.mark.parametrize("paint", [{}, {"palette": "rose"}])
-def test_a_websocket_frame_shows_exactly_the_full_render(client, paint):
+@pytest.mark.parametrize("paint, deflate", [({}, False), ({"palette": "rose"}, True)])
+def test_a_websocket_frame_shows_exactly_the_full_render(client, paint, deflate):
     """What the page paints from a frame (table[coverage]) is the server's full-resolution
     render, byte for byte, and the same view in another paint reuses the drawn coverage."""
     import io
@@ -241,8 +241,11 @@ def test_a_websocket_frame_shows_exactly_the_full_render(client, paint):
     from glyphart.explore.view import PaintChoice
     from glyphart.latent import messages
     with client.websocket_connect("/ws", headers=HERE) as ws:
-        ws.send_json({"id": 7, "preset": "brush", "keys": "3,8", "t": 0.3, "size": 200, **paint})
-        request_id, shown = wire.unpack(ws.receive_bytes())
+        ws.send_json({"id": 7, "preset": "brush", "keys": "3,8", "t": 0.3, "size": 200,
+                      "deflate": deflate, **paint})
+        data = ws.receive_bytes()
+        request_id, shown = wire.unpack(data)
+    assert data[8] == (wire.TABLE_DEFLATED if deflate else wire.TABLE)
     r = client.get(f"/api/frame?{P}&keys=3,8&t=0.3&size=200&" + "&".join(
         f"{k}={v}" for k, v in paint.items()))
     with Image.open(io.BytesIO(r.content)) as im:

@@ -212,7 +212,7 @@ def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0
             size = view.integer(q, "size", 16, view.MAX_PX, default=512)
             return await studio.run(studio.raw_frame, q["id"], name, keys,
                                     view.number(q, "t", 0.0, 1.0, 0.0), view.interp(q), size,
-                                    view.PaintChoice.from_params(q))
+                                    view.PaintChoice.from_params(q), q.get("deflate") is True)
 
         drawer = asyncio.create_task(draw_newest())
         try:

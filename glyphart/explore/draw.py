@@ -150,11 +150,13 @@ class Studio:
         return self.paint(preset, choice).to_rgb8(drawn)[0]
 
     def raw_frame(self, request_id: int, name: str, keys: tuple[int, ...], t: float,
-                  interp: str, size: int, choice: PaintChoice) -> bytes:
-        """A walk frame for the websocket (wire.py): no PNG encoding (75 ms at 1024 px here)."""
+                  interp: str, size: int, choice: PaintChoice, deflate: bool = False) -> bytes:
+        """A walk frame for the websocket (wire.py): no PNG encoding (75 ms at 1024 px here);
+        `deflate`: the page inflates the coverage."""
         drawn = self.drawn(name, keys, t, interp, size)
         if isinstance(drawn, np.ndarray):
-            return wire.pack_table(request_id, self.ink_table(self.preset(name), choice), drawn)
+            return wire.pack_table(request_id, self.ink_table(self.preset(name), choice), drawn,
+                                   deflate)
         return wire.pack_rgb(request_id, self.painted(name, drawn, choice))
 
     def tile(self, name: str, seed: int, size: int, choice: PaintChoice) -> bytes:

@@ -114,13 +114,15 @@ function connect() {
   socket.binaryType = "arraybuffer";
   socket.onopen = () => { if (pending) socket.send(pending); };
   socket.onclose = () => setTimeout(connect, 500);
-  socket.onmessage = (e) => {
+  socket.onmessage = async (e) => {
     if (typeof e.data === "string") { const m = JSON.parse(e.data); return showError(m.error); }
     const id = new DataView(e.data).getUint32(0), request = asked.get(id);
     for (const k of asked.keys()) if (k <= id) asked.delete(k);
     if (id < drawnId || !request) return;
+    const pixels = await decodeFrame(e.data);
+    if (id < drawnId) return;          // a newer frame was drawn while this one inflated
     drawnId = id;
-    drawFrame(e.data, $("big"), request.preview ? bigSize() : 0);
+    showFrame(pixels, $("big"), request.preview ? bigSize() : 0);
     window.glyphart.frames++;
     if (!request.preview) window.glyphart.full++;
     window.glyphart.shown = request;
@@ -128,34 +130,48 @@ function connect() {
   };
 }
 const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-// A frame (glyphart/explore/wire.py) onto the canvas: at its own size, or enlarged to `enlarge`.
-function drawFrame(data, canvas, enlarge = 0) {
+const INFLATES = typeof DecompressionStream === "function";
+async function inflate(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+// A frame (glyphart/explore/wire.py) -> ImageData.
+async function decodeFrame(data) {
   const head = new DataView(data), w = head.getUint16(4), h = head.getUint16(6);
-  const pixels = new ImageData(w, h), out = pixels.data;
-  if (head.getUint8(8) === 1 && LITTLE) {   // a colour table, then a coverage byte a pixel
-    const t = new Uint8Array(data, 9, 768), lut = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) lut[i] = 0xff000000 | t[3 * i + 2] << 16 | t[3 * i + 1] << 8 | t[3 * i];
-    const levels = new Uint8Array(data, 9 + 768), px = new Uint32Array(out.buffer);
-    for (let i = 0; i < levels.length; i++) px[i] = lut[levels[i]];
-  } else if (head.getUint8(8) === 1) {
-    const t = new Uint8Array(data, 9, 768), levels = new Uint8Array(data, 9 + 768);
-    for (let i = 0, j = 0; i < levels.length; i++, j += 4) {
-      const k = 3 * levels[i]; out[j] = t[k]; out[j + 1] = t[k + 1]; out[j + 2] = t[k + 2]; out[j + 3] = 255; }
-  } else {                                  // RGB rows
+  const kind = head.getUint8(8), pixels = new ImageData(w, h), out = pixels.data;
+  if (kind === 0) {                     // RGB rows
     const rgb = new Uint8Array(data, 9);
     for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
       out[j] = rgb[i]; out[j + 1] = rgb[i + 1]; out[j + 2] = rgb[i + 2]; out[j + 3] = 255; }
+    return pixels;
   }
-  const g = canvas.getContext("2d"), size = enlarge > w ? enlarge : 0;
+  // a colour table, then a coverage byte a pixel (kind 2: deflated)
+  const t = new Uint8Array(data, 9, 768), body = new Uint8Array(data, 9 + 768);
+  const levels = kind === 2 ? await inflate(body) : body;
+  if (LITTLE) {
+    const lut = new Uint32Array(256), px = new Uint32Array(out.buffer);
+    for (let i = 0; i < 256; i++) lut[i] = 0xff000000 | t[3 * i + 2] << 16 | t[3 * i + 1] << 8 | t[3 * i];
+    for (let i = 0; i < levels.length; i++) px[i] = lut[levels[i]];
+  } else {
+    for (let i = 0, j = 0; i < levels.length; i++, j += 4) {
+      const k = 3 * levels[i]; out[j] = t[k]; out[j + 1] = t[k + 1]; out[j + 2] = t[k + 2]; out[j + 3] = 255; }
+  }
+  return pixels;
+}
+// Pixels onto the canvas: at their own size, or enlarged to `enlarge` px (a preview).
+function showFrame(pixels, canvas, enlarge = 0) {
+  const w = pixels.width, h = pixels.height, g = canvas.getContext("2d");
+  const size = enlarge > w ? enlarge : 0;
   if (!size) {
     if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
     return g.putImageData(pixels, 0, 0);
   }
   if (canvas.width !== size) { canvas.width = canvas.height = size; }
-  const small = drawFrame.small || (drawFrame.small = document.createElement("canvas"));
+  const small = showFrame.small || (showFrame.small = document.createElement("canvas"));
   small.width = w; small.height = h; small.getContext("2d").putImageData(pixels, 0, 0);
   g.imageSmoothingEnabled = true; g.drawImage(small, 0, 0, size, size);
 }
+async function drawFrame(data, canvas) { showFrame(await decodeFrame(data), canvas); }
 function walkKeys() { return state.keys.length >= 2 ? state.keys : [state.seed]; }
 function phase(s = state) {            // slider 0..1 -> the loop's phase: first key to last
   const n = walkKeys().length;
@@ -186,7 +202,7 @@ function drawBig(t) {
   const full = bigSize(), preview = moving && full > PREVIEW;
   const message = {id: ++sent, preset: state.preset, keys: walkKeys().join(","),
                    t: t === undefined ? phase() : t, interp: state.interp,
-                   size: preview ? PREVIEW : full};
+                   size: preview ? PREVIEW : full, deflate: INFLATES};
   for (const k of PAINT_KEYS) if (state[k]) message[k] = state[k];
   asked.set(message.id, {...message, preview});
   window.glyphart.requested++;
