@@ -315,3 +315,22 @@ def test_a_large_glyph_drawn_in_row_bands_is_the_same_glyph(client):
         assert torch.equal(studio.stroke_logits(preset.generator, z, BAND_PX), whole)
     finally:
         studio.close()
+
+
+@pytest.mark.parametrize("preset, kind", [("color", 0), ("seed", 2)])
+def test_other_presets_frames_show_exactly_the_full_render(client, preset, kind):
+    """Several inks travel as RGB (kind 0); a raster preset's one ink as a colour table."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from glyphart.explore import wire
+    with client.websocket_connect("/ws", headers=HERE) as ws:
+        ws.send_json({"id": 3, "preset": preset, "keys": "3,8", "t": 0.6, "size": 72,
+                      "deflate": True})
+        data = ws.receive_bytes()
+    assert data[8] == kind
+    r = client.get(f"/api/frame?preset={preset}&keys=3,8&t=0.6&size=72")
+    with Image.open(io.BytesIO(r.content)) as im:
+        assert np.array_equal(np.asarray(im.convert("RGB")), wire.unpack(data)[1])

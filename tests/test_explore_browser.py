@@ -149,3 +149,31 @@ def test_grid_large_view_slider_palette_reload_export(chromium, server):
         meta = json.loads(im.text["glyphart"])
     assert "rose" in json.dumps(meta) and "3" in json.dumps(meta)
     assert not errors
+
+
+# A frame asked over a websocket of its own, drawn by the page's decodeFrame: bytes that differ
+# from /api/frame's PNG of the same request, and the frame's kind (wire.py).
+FRAME_AGAINST_PNG = """async (request) => {
+  const ws = new WebSocket(`ws://${location.host}/ws`); ws.binaryType = "arraybuffer";
+  const data = await new Promise((ok) => {
+    ws.onopen = () => ws.send(JSON.stringify({id: 1, deflate: INFLATES, ...request}));
+    ws.onmessage = (e) => { ws.close(); ok(e.data); };
+  });
+  const got = (await decodeFrame(data)).data, p = new URLSearchParams(request);
+  const img = new Image(); img.src = "/api/frame?" + p; await img.decode();
+  const c = document.createElement("canvas"); c.width = img.naturalWidth; c.height = img.naturalHeight;
+  c.getContext("2d").drawImage(img, 0, 0);
+  const want = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let differ = got.length === want.length ? 0 : -1;
+  for (let i = 0; differ >= 0 && i < got.length; i++) differ += got[i] !== want[i];
+  return [new DataView(data).getUint8(8), differ];
+}"""
+
+
+@pytest.mark.parametrize("preset, palette, kind", [("color", "riso", 0), ("brush", "sepia", 2)])
+def test_the_page_draws_every_kind_of_frame_exactly(chromium, server, preset, palette, kind):
+    url, _ = server
+    page, errors = open_page(chromium, url)
+    request = {"preset": preset, "keys": "5,9", "t": 0.45, "size": 96, "palette": palette}
+    assert page.evaluate(FRAME_AGAINST_PNG, request) == [kind, 0]
+    assert not errors
