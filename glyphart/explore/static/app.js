@@ -38,16 +38,22 @@ function update(change, record = true) {
   if (record) { undo.push(before); redo = []; }
   apply(next, state);
 }
+// A move of the slider costs the page little: no layout is read (bigSize's width comes from the
+// ResizeObserver), the tiles are marked only when the picks change, and the URL is written
+// when the view comes to rest (Chromium also throttles a flood of replaceState).
 function apply(next, prev) {
   state = next;
-  history.replaceState(null, "", toHash(state));
+  if (moving) urlBehind = true; else writeUrl();
   const paintChanged = !prev || PAINT_KEYS.some((k) => prev[k] !== state[k]) || prev.preset !== state.preset;
   if (paintChanged || prev.start !== state.start || prev.tile !== state.tile) rebuildGrid();
-  else markTiles();
+  else if (prev.seed !== state.seed || prev.keys !== state.keys) markTiles();
   syncControls();
   drawBig();
   if (!prev || prev.seed !== state.seed || prev.preset !== state.preset) remember(state.seed);
 }
+
+let urlBehind = false;
+function writeUrl() { urlBehind = false; history.replaceState(null, "", toHash(state)); }
 
 // -- requests -------------------------------------------------------------------------------
 function paintQuery(s = state) {
@@ -180,12 +186,12 @@ function phase(s = state) {            // slider 0..1 -> the loop's phase: first
 function bigSize() {
   const preset = info && info.presets.find((p) => p.name === state.preset);
   if (state.native && preset) return preset.size;
-  const px = Math.round($("big-wrap").clientWidth * (window.devicePixelRatio || 1));
+  const px = Math.round((wrapWidth || $("big-wrap").clientWidth) * (window.devicePixelRatio || 1));
   return Math.max(16, Math.min(2048, px || 512));
 }
 // The view is moving: frames are previews until it rests for SETTLE_MS. `t`: the phase shown
 // when it is not the state's (playing).
-let motionT;
+let motionT, wrapWidth = 0;
 function moved(t) {
   moving = true; motionT = t;
   clearTimeout(settle);
@@ -195,6 +201,7 @@ function rest() {
   clearTimeout(settle);
   if (!moving) return;
   moving = false;
+  if (urlBehind) writeUrl();
   drawBig(motionT);
 }
 function drawBig(t) {
@@ -321,7 +328,8 @@ function wire() {
   $("channel").onclick = channel; $("export").onclick = exportNow;
   $("undo").onclick = () => back(undo, redo); $("redo").onclick = () => back(redo, undo);
   document.addEventListener("keydown", keys);
-  new ResizeObserver(() => drawBig()).observe($("big-wrap"));
+  new ResizeObserver((entries) => {   // read here, where the layout is fresh anyway
+    wrapWidth = entries[0].target.clientWidth; drawBig(); }).observe($("big-wrap"));
 }
 let sliderFrom = 0;
 function back(from, to) {
