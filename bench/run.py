@@ -9,7 +9,7 @@ Sections: peak (fp32 matmul: this CPU's attainable peak), train (throughput per 
 fraction of peak), strokes (the stroke rasteriser: sparse vs dense, render at 1024 px), quality (gray's recipe against seed's: bits at equal CPU cost, CPU seconds
 to the same bits per glyph), video (end-to-end vs generation alone vs encoding alone), poster
 (seconds and peak memory, each in a fresh process), startup (`--help`, `presets` vs
-`import torch`).
+`import torch`), distributed (1 and 2 torchrun processes: training img/s, sharded export).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from measure import RESULTS, peak_gflops
+from sections.distributed import bench_distributed
 from sections.evaluation import bench_eval
 from sections.poster import bench_poster
 from sections.quality import bench_quality
@@ -35,11 +36,11 @@ from sections.video import bench_video
 SECTIONS = {"train": bench_train, "steps": bench_stroke_steps, "eval": bench_eval,
             "quality": bench_quality, "strokes": bench_strokes,
             "video": bench_video, "poster": bench_poster, "vector": bench_vector,
-            "startup": bench_startup}
+            "startup": bench_startup, "distributed": bench_distributed}
 
 
 _SECTION_ORDER = ["peak", "train", "options", "steps", "eval", "quality", "strokes", "video",
-                  "poster", "vector", "startup"]
+                  "poster", "vector", "startup", "distributed"]
 
 
 def main(argv: list[str]) -> None:

@@ -26,7 +26,7 @@ def coarse_ink(preset, seeds: list[int]) -> torch.Tensor:
     maps = []
     for start in range(0, len(seeds), BATCH):
         z = messages(preset, seeds[start:start + BATCH])
-        maps.append(blurred_ink(ink_masks(preset.generator(z).float().cpu())))
+        maps.append(blurred_ink(ink_masks(preset.generator(z.to(preset.device)).float().cpu())))
     return torch.cat(maps)
 
 

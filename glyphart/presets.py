@@ -214,7 +214,8 @@ class Preset:
                                 "fonts come from strokes presets such as brush")
         z = messages if isinstance(messages, torch.Tensor) else seeded(self, messages)
         with torch.no_grad():
-            return self.generator.strokes(z.to(self.device))
+            strokes = self.generator.strokes(z.to(self.device))
+        return type(strokes)(strokes.points.cpu(), strokes.radii.cpu(), strokes.taper)
 
     def paint(self, palette: str = "", inks: str = "", paper: str = "", blend: str = ""):
         """The paint (paper, inks, blend) of the preset's [render] table, or of the given

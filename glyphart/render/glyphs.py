@@ -66,8 +66,9 @@ def frame_coverage(generator, z: torch.Tensor, px: int, style: str) -> torch.Ten
 def exact_images(generator, z: torch.Tensor, px: int, rows: tuple[int, int] | None = None
                  ) -> torch.Tensor:
     """Glyphs drawn at px (or a band of their rows), anti-aliased to about one pixel."""
+    on = _device(generator)
     with torch.no_grad():  # in place, one part without a copy: big frames cost their passes
-        parts = [generator.logits(part, size=px, rows=rows).sigmoid_()
+        parts = [generator.logits(part.to(on), size=px, rows=rows).sigmoid_().cpu()
                  for part in z.split(GENERATOR_BATCH)]
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
@@ -76,7 +77,14 @@ def generate_logits(generator, z: torch.Tensor, bf16: bool = False) -> torch.Ten
     """The generator's logit fields (float32) for messages z, GENERATOR_BATCH at a time."""
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16,
                                          enabled=bf16 and z.device.type == "cpu"):
-        return torch.cat([generator.logits(part).float() for part in z.split(GENERATOR_BATCH)])
+        return torch.cat([generator.logits(part.to(_device(generator))).float().cpu()
+                          for part in z.split(GENERATOR_BATCH)])
+
+
+def _device(generator) -> torch.device:
+    """Where the generator runs (`--device`): messages go there, glyphs come back to the CPU,
+    where painting, layouts and writers work (`.to` and `.cpu` are free on the CPU)."""
+    return next(generator.parameters()).device
 
 
 def row_painter(generator, z: torch.Tensor, sides: list[int], style: str):
