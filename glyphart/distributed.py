@@ -94,8 +94,8 @@ def _collective(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except RuntimeError as e:  # gloo and NCCL raise DistBackendError (a RuntimeError)
-        raise PeerLost(f"rank {world().rank}: another process of this job stopped or stopped "
-                       f"answering ({_first_line(e)})") from None
+        raise PeerLost(f"another process of this job stopped or stopped answering "
+                       f"({_first_line(e)})") from None
 
 
 def _first_line(e: Exception) -> str:

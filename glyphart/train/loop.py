@@ -105,8 +105,10 @@ def loop(run, *, video=None, quiet: bool = False, monitor=None) -> Clock:
         # Alone: the other ranks may be gone. The parameters are the same on every rank after
         # each step, so rank 0's are the job's (its BatchNorm statistics its own).
         save(run, clock)
-        raise GlyphartError(f"{stopped}; checkpoint saved to {run.checkpoint}; continue with "
-                            "--resume")
+        if main:
+            raise GlyphartError(f"{stopped}; checkpoint saved to {run.checkpoint}; continue "
+                                "with --resume")
+        raise GlyphartError(f"rank {run.world.rank}: {stopped}; rank 0 saves the checkpoint")
     return clock
 
 
