@@ -40,9 +40,44 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+# The floor's tiny preset: 16 px, batch 32 (16 a rank), the loss after CURVE_STEPS steps for
+# three training seeds, so the gap between 1 and 2 processes is read against seed noise.
+TINY = """name = "tiny"
+[model]
+message_size = 16
+size = 16
+widths = [32, 16, 8]
+decoder_widths = [8, 16]
+[channel.noise]
+std = 0.25
+[channel.affine]
+p = 0.5
+[train]
+batch = 32
+lr = 0.003
+steps = {steps}
+seed = {seed}
+"""
+CURVE_STEPS, CURVE_SEEDS = 200, (0, 1, 2)
+
+
+def loss_curves(tmp: str) -> None:
+    for nproc in (1, 2):
+        losses = []
+        for seed in CURVE_SEEDS:
+            toml = Path(tmp, f"tiny-{nproc}-{seed}.toml")
+            toml.write_text(TINY.format(steps=CURVE_STEPS, seed=seed))
+            launch(nproc, ["train", str(toml), "--eval-messages", "0", "-q"])
+            losses.append(json.loads(toml.with_suffix(".json").read_text())["loss_final"])
+        mean = sum(losses) / len(losses)
+        report("distributed", f"tiny train, {nproc} process(es): loss after {CURVE_STEPS} steps",
+               mean, "", note=f"mean of seeds {CURVE_SEEDS}: {', '.join(map(str, losses))}")
+
+
 def bench_distributed() -> None:
     from glyphart.presets import find
     with tempfile.TemporaryDirectory() as tmp:
+        loss_curves(tmp)
         loss = {}
         for nproc in (1, 2):
             toml = Path(tmp, f"gray-{nproc}.toml")
