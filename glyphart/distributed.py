@@ -106,6 +106,13 @@ def _first_line(e: Exception) -> str:
     return line[:160]
 
 
+def _wire() -> torch.device:
+    """Where a collective's own tensors live: NCCL moves CUDA tensors only, gloo CPU ones."""
+    if torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
 def _together() -> bool:
     return torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
 
@@ -185,7 +192,7 @@ def agree(*flags: bool) -> tuple[bool, ...]:
     differ between processes, and every rank must take the same steps."""
     if not _together():
         return tuple(flags)
-    t = torch.tensor([int(f) for f in flags], dtype=torch.int64)
+    t = torch.tensor([int(f) for f in flags], dtype=torch.int64, device=_wire())
     _collective(torch.distributed.broadcast, t, 0)
     return tuple(bool(v) for v in t.tolist())
 

@@ -56,11 +56,11 @@ def no_leftovers(folder: Path) -> None:
 
 def test_two_ranks_train_into_one_weights_file_and_one_record(tmp_path):
     path = write_tiny(tmp_path, TINY.replace("steps = 40", "steps = 12"))
-    done = torchrun(*train_args(path))
+    done = torchrun(*train_args(path, "--video", str(tmp_path / "train.webm")))
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("trained tiny: 12 steps") == 1  # rank 0 reports, once
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.safetensors",
-                                                           "tiny.toml"]
+                                                           "tiny.toml", "train.webm"]
     r = record(path)
     assert (r["world_size"], r["batch"], r["batch_per_rank"], r["device"]) == (2, 32, 16, "cpu")
     assert r["steps"] == 12 and r["loss_final"] < r["loss_first"]
