@@ -536,13 +536,15 @@ def font_cmd(preset_name, seeds, map_file, pick, pua, out, specimen, device, qui
 @click.option("--threads", type=Int(1, 256), default=2, show_default=True,
               help="Threads of the one render worker: a large glyph's row bands, an "
                    "export's torch threads.")
+@device_option("draw the live glyphs")
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
 @reports_errors
-def explore_cmd(preset_name, host, port, open_browser, export_dir, threads, quiet):
+def explore_cmd(preset_name, host, port, open_browser, export_dir, threads, device, quiet):
     """A local web studio: browse, walk and export a preset's glyphs."""
+    from .distributed import resolve_device
     from .explore.serve import serve
     serve(preset=preset_name, host=host, port=port, export_dir=export_dir,
-          open_browser=open_browser, threads=threads,
+          open_browser=open_browser, threads=threads, device=str(resolve_device(device)),
           say=(lambda *_: None) if quiet else click.echo)
 
 

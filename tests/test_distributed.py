@@ -185,7 +185,8 @@ def test_under_torchrun_only_batch_posters_are_shared_out(trained_tiny, tmp_path
 
 
 @pytest.mark.parametrize("command", ["train {tiny}", "render --preset {trained}",
-                                     "eval {trained}", "font --preset {trained} --out {tmp}/f.ttf"])
+                                     "eval {trained}", "font --preset {trained} --out {tmp}/f.ttf",
+                                     "explore --no-open --export-dir {tmp}/x"])
 def test_device_cuda_without_cuda_is_a_one_line_error(command, trained_tiny, tmp_path,
                                                      monkeypatch):
     from glyphart.cli import main

@@ -85,8 +85,9 @@ def picture(data: bytes) -> Response:
 
 
 def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0.0.1",
-               port: int = 8765, threads: int = 2, preset: str = "") -> Guard:
-    studio = Studio(threads)
+               port: int = 8765, threads: int = 2, preset: str = "",
+               device: str = "cpu") -> Guard:
+    studio = Studio(threads, device)
     exports = Exports(export_dir)
     newest: dict[str, int] = {}  # client -> its newest large-view request
 

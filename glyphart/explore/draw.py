@@ -37,8 +37,8 @@ CANDIDATES = 1024            # identification among this many messages, as DESIG
 class Studio:
     """The presets the page has opened, their paints, a tile cache and the worker."""
 
-    def __init__(self, threads: int = 2):
-        self.threads = threads
+    def __init__(self, threads: int = 2, device: str = "cpu"):
+        self.threads, self.device = threads, device  # where live glyphs are drawn
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glyphart-draw",
                                          initializer=torch.set_num_threads, initargs=(1,))
         self.bands = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="glyphart-band")
@@ -75,7 +75,7 @@ class Studio:
                 from ..presets import available, load_preset
                 if name not in {p.name for p in available() if not p.shadowed}:
                     raise GlyphartError(f"preset: unknown {name!r}; pick one from the list")
-                self._presets[name] = load_preset(name)
+                self._presets[name] = load_preset(name, device=self.device)
             return self._presets[name]
 
     def paint(self, preset, choice: PaintChoice):
@@ -88,6 +88,7 @@ class Studio:
         drawn at their native size and enlarged as logits (crisp edges, like style "ink")."""
         from ..render.glyphs import draws_any_size
         gen, native = preset.generator, preset.spec.model.size
+        z = z.to(self.device)
         with torch.no_grad():
             if draws_any_size(gen):
                 logits = self.stroke_logits(gen, z, None if size == native else size)
@@ -96,7 +97,7 @@ class Studio:
                 if size != native:
                     logits = torch.nn.functional.interpolate(
                         logits, size=(size, size), mode="bicubic", align_corners=False)
-            return torch.sigmoid(logits.float())
+            return torch.sigmoid(logits.float()).cpu()
 
     def stroke_logits(self, gen, z: torch.Tensor, size: int | None) -> torch.Tensor:
         """gen.logits(z, size), one glyph of BAND_PX or more in row bands on the band threads:
@@ -188,11 +189,12 @@ class Studio:
         from ..sets import SetLayout, similarity
         preset = self.preset(name)
         torch.manual_seed(seed)  # the same noise for the same view
-        z = messages(preset, [seed] * trials)
+        z = messages(preset, [seed] * trials).to(self.device)
         candidates = messages(preset, range(seed, seed + CANDIDATES))
         with torch.no_grad():
             seen = preset.channel(preset.picture(z))
             read = preset.decoder(seen)
+            seen, read = seen.cpu(), read.cpu()
             sim = similarity(read, candidates, SetLayout.of(preset.spec.model))
         ranks = (sim > sim[:, :1]).sum(1).tolist()  # 0: the sent glyph is the nearest
         images = seen.clamp(0, 1)

@@ -23,14 +23,15 @@ def config(app, host: str, port: int):
 
 def serve(*, preset: str = "", host: str = "127.0.0.1", port: int = 8765,
           export_dir: str = "outputs/explore", open_browser: bool = True, threads: int = 2,
-          say=print) -> None:
+          device: str = "cpu", say=print) -> None:
     import uvicorn
     from .app import create_app
     if host not in LOCAL:  # said even when quiet: on stderr
         print(f"warning: serving on {host}: anyone who can reach this address can use the "
               "explorer and write exports; use the default 127.0.0.1 unless you mean it",
               file=sys.stderr)
-    app = create_app(export_dir, host=host, port=port, threads=threads, preset=preset)
+    app = create_app(export_dir, host=host, port=port, threads=threads, preset=preset,
+                     device=device)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/" + \
         (f"#preset={preset}" if preset else "")
     server = uvicorn.Server(config(app, host, port))
