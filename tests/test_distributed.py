@@ -82,8 +82,13 @@ def test_a_killed_rank_leaves_a_checkpoint_that_resumes_with_one_or_two_ranks(tm
         if job.poll() is None:
             job.kill()
     assert job.returncode != 0
-    # Rank 0 saw its peer go, saved where it was and said how to go on.
-    assert "another process of this job stopped" in err and "continue with --resume" in err
+    # Rank 0 saw its peer go (or torchrun's agent stopped it first, a race either may win),
+    # saved where it was and said how to go on.
+    said = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(said) == 1, err[-2000:]
+    assert ("another process of this job stopped" in said[0]
+            or "torchrun stops the whole job" in said[0]), said
+    assert "checkpoint saved to" in said[0] and "continue with --resume" in said[0], said
     no_leftovers(tmp_path)
     from safetensors import safe_open
     with safe_open(str(ckpt), framework="pt") as f:

@@ -93,18 +93,25 @@ def loop(run, *, video=None, quiet: bool = False, monitor=None) -> Clock:
                 break
     except (KeyboardInterrupt, _Interrupted):
         stopped = f"interrupted at step {run.step}"
+        if run.world.size > 1:  # torchrun's agent signals every rank when one of them ends
+            stopped += " (torchrun stops the whole job when one of its processes ends)"
     except distributed.PeerLost as e:
         stopped = f"{e}; stopped at step {run.step}"
     finally:
         bar.close()
-        if old_handler is not None:
-            signal.signal(signal.SIGTERM, old_handler)
         if film is not None:  # what was drawn so far is kept, even if training failed
             film.close()
+        if old_handler is not None:
+            # A second signal (torchrun's, after the peer's error) must not cut the save short.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN if stopped else old_handler)
     if stopped:
         # Alone: the other ranks may be gone. The parameters are the same on every rank after
         # each step, so rank 0's are the job's (its BatchNorm statistics its own).
-        save(run, clock)
+        try:
+            save(run, clock)
+        finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGTERM, old_handler)
         if main:
             raise GlyphartError(f"{stopped}; checkpoint saved to {run.checkpoint}; continue "
                                 "with --resume")
