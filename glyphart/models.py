@@ -185,8 +185,10 @@ class Decoder(nn.Module):
 
 
 HEAD_GAIN = 1.5
-STROKE_REACH = 1.2  # how far (logit units) an exchangeable stroke's control points may lie from
-# its centre: about a third of the glyph each way, so strokes stay compact and can be told apart
+STROKE_REACH = 1.2  # how far (logit units) a centred stroke's control points may lie from its
+# centre: about a third of the glyph each way, so strokes stay compact and can be told apart
+PROBIT_TO_LOGIT = 1.702  # sigmoid(1.702 z) is within 0.01 of the normal CDF: a message number
+# z ~ N(0, 1) so scaled is a logit whose sigmoid is uniform over the glyph
 
 
 class StrokeGenerator(nn.Module):
@@ -207,6 +209,8 @@ class StrokeGenerator(nn.Module):
         per_stroke = 2 * self.points_per_stroke + s + 1
         # An exchangeable stroke also has a centre: its control points are placed around it.
         self.set = StrokeSet(spec, per_stroke + 2) if spec.exchangeable else None
+        # A stroke placed by the message takes its centre from two message numbers instead.
+        self.placed = spec.place == "message"
         if self.set is None:
             self.body, w_in = _mlp(spec.message_size, spec.widths, spec.activation)
             self.head = nn.Linear(w_in, k * per_stroke)
@@ -219,7 +223,10 @@ class StrokeGenerator(nn.Module):
         raw = self.set(z) if self.set is not None else self.head(self.body(z))
         raw = raw.float().view(len(z), k, -1)
         n = 2 * self.points_per_stroke
-        if self.set is not None:  # control points near the stroke's centre (logit units)
+        if self.placed:  # stroke i's centre is message numbers 2i, 2i + 1, uniform in the glyph
+            centres = PROBIT_TO_LOGIT * z[:, :2 * k].float().view(len(z), k, 2)
+            raw = torch.cat([centres, raw], -1)  # the head gives the points around it
+        if self.set is not None or self.placed:  # points near the stroke's centre (logits)
             offsets = STROKE_REACH * torch.tanh(raw[..., 2:2 + n].unflatten(-1, (-1, 2)))
             raw = torch.cat([offsets.add(raw[..., None, :2]).flatten(-2), raw[..., 2 + n:]], -1)
         points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])

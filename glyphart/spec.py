@@ -74,6 +74,11 @@ class ModelSpec:
                                        "each drawn by one shared network from its own share "
                                        "of the message, so no stroke keeps a home; the "
                                        "decoder reads the set back in any order")
+    place: str = _f("learned", choices=["learned", "message"],
+                    doc="strokes generator: where each stroke's centre comes from: learned "
+                        "(the network's choice) or message (two numbers of the message each, "
+                        "so every stroke lands anywhere in the glyph with equal chance and "
+                        "none keeps a home, while the network shapes it)")
     width: list = _f([0.05, 0.14], length=2, lo=0.005, hi=0.5,
                      doc="strokes generator: [thinnest, thickest] stroke width, as a fraction "
                          "of the glyph's side")
@@ -234,6 +239,12 @@ class TrainSpec:
     logit_noise: float = _f(0.0, lo=0.0, hi=10.0,
                             doc="std of noise on the generator's logits in training: grey "
                                 "pixels become unreliable, so glyphs saturate to clean ink")
+    best_order_from: float = _f(1.0, lo=0.0, hi=1.0,
+                                doc="exchangeable strokes: from this fraction of the run on, "
+                                    "the read-back is compared with the sent strokes in their "
+                                    "best order, as eval counts it, not left to right (1 = "
+                                    "never; from the first step the reader learns only the "
+                                    "mean, so for a run that starts from trained weights)")
     loss: str = _f("mse", choices=["mse", "bits"],
                    doc="mse: mean squared read-back error; bits: the bits-per-glyph bound itself "
                        "(mean log of each dimension's error), which favours dimensions that "
@@ -289,7 +300,7 @@ class Spec:
 _HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0,
                     "strokes": 4, "segments": 2, "width": [0.05, 0.14], "taper": 0.35,
                     "softness": 0.7, "inset": 0.12, "inks": 0,
-                    "exchangeable": False}
+                    "exchangeable": False, "place": "learned"}
 
 
 def hash_model(model: ModelSpec) -> str:
@@ -438,9 +449,18 @@ def _check_consistency(spec: Spec, source: str):
             raise GlyphartError(f"{source}: [model] exchangeable strokes share the message "
                                 f"equally: message_size {m.message_size} must be divisible by "
                                 f"the {total} strokes (strokes x inks)")
-    elif m.exchangeable:
-        raise GlyphartError(f"{source}: [model] exchangeable acts on strokes; a {m.generator} "
-                            "generator has none (remove it, or set generator = \"strokes\")")
+        if m.place == "message" and m.exchangeable:
+            raise GlyphartError(f"{source}: [model] place = \"message\" gives each stroke "
+                                "fixed numbers of the message; exchangeable strokes share it "
+                                "as a set (choose one)")
+        if m.place == "message" and m.message_size < 2 * total:
+            raise GlyphartError(f"{source}: [model] place = \"message\" needs two numbers "
+                                f"per stroke: message_size {m.message_size} must be at least "
+                                f"{2 * total} for {total} strokes")
+    elif m.exchangeable or m.place != "learned":
+        raise GlyphartError(f"{source}: [model] exchangeable and place act on strokes; a "
+                            f"{m.generator} generator has none (remove them, or set "
+                            "generator = \"strokes\")")
     elif m.size % 2 ** stages or m.start_size < 2:
         raise GlyphartError(
             f"{source}: [model] size {m.size} must be divisible by 2^(len(widths)-1) = "

@@ -95,3 +95,10 @@ def assert_usage_or_one_line_error(proc: subprocess.CompletedProcess, *needles: 
     (error,) = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
     for needle in needles:
         assert needle in error, (needle, error)
+
+
+def default_sigint() -> None:
+    """A child's SIGINT as a terminal gives it, even when the tests run in a background job
+    (which a shell starts with SIGINT ignored, and Python keeps ignoring)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

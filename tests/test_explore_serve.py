@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from conftest import default_sigint  # noqa: E402
 from explore_server import free_port, running_server  # noqa: E402
 
 FRAME = {"preset": "brush", "keys": "1,2", "t": 0.4, "size": 1024}  # long enough to leave in
@@ -69,7 +70,7 @@ def test_a_signal_stops_explore_cleanly(tmp_path, signum, code, said):
     proc = subprocess.Popen([sys.executable, "-m", "glyphart", "explore", "--no-open", "-q",
                              "--port", str(port), "--export-dir", str(tmp_path / "exports")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path)
+                            cwd=tmp_path, preexec_fn=default_sigint)
     try:
         deadline = time.time() + 120
         while True:  # up when the page is served

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_line_error, run_cli, write_tiny
+from conftest import assert_one_line_error, default_sigint, run_cli, write_tiny
 
 OLD = b"the artist's earlier video"
 
@@ -304,7 +304,8 @@ def test_a_signal_during_a_poster_leaves_no_temporary(trained_tiny, tmp_path, si
     proc = subprocess.Popen([sys.executable, "-m", "glyphart", "render", "--preset",
                              str(trained_tiny), "--poster", str(tmp_path / "p.png"), "--size",
                              "20000x20000px", "-q"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
+                            stderr=subprocess.PIPE, text=True, cwd=tempfile.gettempdir(),
+                            preexec_fn=default_sigint)
     try:
         deadline = time.time() + 120
         while not list(tmp_path.glob(".p.*.part.png")) and time.time() < deadline:

@@ -133,3 +133,32 @@ def test_composition_tells_a_script_from_a_motif_repeated():
         motif[i, 10 + dy:20 + dy, 8 + dx:50 + dx] = True    # a bar across the top
         motif[i, 20 + dy:56 + dy, 40 + dx:48 + dx] = True   # a stem on the right
     assert composition(motif) < 0.3
+
+
+def test_from_best_order_from_on_training_scores_the_read_back_in_its_best_order(tmp_path):
+    """Before [train] best_order_from the read-back is compared left to right; from it on, in
+    the order that fits best, as eval counts bits: the same glyphs and channel then cost no
+    more, and the read-back handed on is the matched one."""
+    from dataclasses import replace
+
+    from glyphart.spec import load_spec
+    from glyphart.train.run import set_up
+    from glyphart.train.step import step_loss
+    toml = TINY.replace("[model]", "[model]\ngenerator = \"strokes\"\nexchangeable = true\n"
+                                   "strokes = 4\nsegments = 1").replace("widths = [32, 16, 8]",
+                                                                        "widths = [64]")
+    spec = load_spec(write_tiny(tmp_path, toml))
+    spec = replace(spec, train=replace(spec.train, best_order_from=0.5))
+    run = set_up(spec, tmp_path / "out.toml", resume=False, device="cpu")
+    run.gen.eval(), run.dec.eval()
+    z = torch.randn(32, 16)
+    scored = {}
+    for progress in (0.4, 0.6):
+        torch.manual_seed(1)  # the same channel draw
+        with torch.no_grad():
+            scored[progress] = step_loss(run, z, progress)
+    (ordered, read_ordered), (matched, read_matched) = scored[0.4], scored[0.6]
+    assert matched < ordered
+    layout = SetLayout.of(spec.model)
+    assert torch.equal(read_matched, match(read_ordered, z, layout))  # the same read, reordered
+    assert not torch.equal(read_matched, read_ordered)

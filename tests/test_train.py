@@ -146,10 +146,14 @@ def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
         "checkpoint_minutes = 0.01", "checkpoint_minutes = 100"))
     proc = subprocess.Popen([sys.executable, "-m", "glyphart", "train", str(path), "-q"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(8)
+    lock = path.with_name(f".{path.name}.lock")
+    deadline = time.time() + 120
+    while not lock.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)  # the interpreter and torch start, slowly on a loaded machine
+    time.sleep(3)  # a few steps into the run
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 2
+    assert proc.returncode == 2, err
     assert "--resume" in err and "Traceback" not in err
     assert checkpoint_path(path).exists()
     # Starting over without --resume is refused rather than silently discarding the run.

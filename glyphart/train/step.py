@@ -10,7 +10,7 @@ import torch
 from .. import distributed
 from ..errors import GlyphartError
 from ..inks import composite, training_inks
-from ..sets import in_reading_order, stroke_centres
+from ..sets import in_reading_order, match, stroke_centres
 from .penalties import look_penalty, read_back_loss, register_penalty, spread_penalty
 
 
@@ -59,7 +59,9 @@ def step_loss(run, z: torch.Tensor, progress: float) -> tuple[torch.Tensor, torc
     with run.autocast():
         strokes, logits, each = draw(run, z)
         read, corners = run.dec.locate_and_read(run.dec.pool(run.channel(picture(run, logits))))
-    if run.sets is not None:  # strokes come in no order: the decoder reads them left to right
+    if run.sets is not None and progress >= train_spec.best_order_from:
+        read = match(read.float(), z, run.sets)  # any order the glyph shows, as eval counts
+    elif run.sets is not None:  # strokes come in no order: the decoder reads them left to right
         read = in_reading_order(read.float(), stroke_centres(strokes.points), run.sets)
     loss = read_back_loss(read.float(), z, train_spec.loss, train_spec.bits_target)
     if corners is not None:
