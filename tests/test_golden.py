@@ -10,7 +10,9 @@ framing is fpdf2's).
 
 Pinned so every machine draws the same: the torch stroke rasteriser (the compiled kernel may
 differ by a level of float32 rounding; stroke_field's `path`, GLYPHART_RASTERISER) and fp32
-video frames (bf16 is used only where the CPU computes it natively).
+video frames (bf16 is used only where the CPU computes it natively). Pixels may still move by
+one level from one CPU to another (a raster preset's float32 convolutions): images and frames
+match within a level, everything else byte for byte.
 
 Regenerate after a deliberate change with GLYPHART_UPDATE_GOLDENS=1 and say why in the commit.
 """
@@ -132,5 +134,25 @@ def test_outputs_match_their_golden_files(presets, tmp_path, kind):
         for name, data in outputs.items():
             (folder / name).write_bytes(data)
     differ = [name for name, data in outputs.items()
-              if not (folder / name).is_file() or (folder / name).read_bytes() != data]
+              if not (folder / name).is_file() or not _same(name, (folder / name).read_bytes(),
+                                                            data)]
     assert not differ, f"{kind}: {differ} differ from tests/golden/{kind}/"
+
+
+def _same(name: str, golden: bytes, data: bytes) -> bool:
+    """Byte for byte, except pixels: a raster generator's convolutions round differently on
+    each CPU (oneDNN's AVX-512 and AVX2 kernels sum in another order), which moves a pixel by
+    a level now and then; so images match within one level, their metadata exactly."""
+    if golden == data:
+        return True
+    if name.endswith(".png"):
+        from PIL import Image
+        old, new = Image.open(io.BytesIO(golden)), Image.open(io.BytesIO(data))
+        if old.info != new.info:
+            return False
+        old, new = np.asarray(old), np.asarray(new)
+    elif name.endswith(".npy"):
+        old, new = np.load(io.BytesIO(golden)), np.load(io.BytesIO(data))
+    else:
+        return False
+    return old.shape == new.shape and np.abs(old.astype(int) - new.astype(int)).max() <= 1
