@@ -47,6 +47,14 @@ def _isolated_user_presets(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GLYPHART_PRESETS", str(tmp_path_factory.mktemp("user-presets")))
 
 
+def tiny_four_strokes(model_line: str, steps: int = 40) -> str:
+    """TINY as a preset of four one-segment strokes on a 64-wide network, with `model_line`
+    (e.g. 'exchangeable = true') added to its [model] table."""
+    return TINY.replace("[model]", f"[model]\ngenerator = \"strokes\"\n{model_line}\n"
+                                   "strokes = 4\nsegments = 1").replace(
+        "widths = [32, 16, 8]", "widths = [64]").replace("steps = 40", f"steps = {steps}")
+
+
 def write_tiny(folder: Path, text: str = TINY, name: str = "tiny") -> Path:
     path = folder / f"{name}.toml"
     path.write_text(text)

@@ -13,7 +13,7 @@ from glyphart.models import build_models
 from glyphart.sets import stroke_centres
 from glyphart.spec import spec_from_dict
 
-from conftest import TINY, write_tiny
+from conftest import tiny_four_strokes, write_tiny
 from test_train import ALL_TRANSFORMS
 
 PLACED_MODEL = {"generator": "strokes", "place": "message", "size": 16, "message_size": 12,
@@ -76,11 +76,7 @@ def test_a_placed_preset_trains_saves_loads_and_draws_exactly_at_two_sizes(tmp_p
     from glyphart.presets import load_preset
     from glyphart.spec import load_spec
     from glyphart.train import train
-    toml = TINY.replace("[model]", "[model]\ngenerator = \"strokes\"\nplace = \"message\"\n"
-                                   "strokes = 4\nsegments = 1")
-    toml = toml.replace("widths = [32, 16, 8]", "widths = [64]").replace("steps = 40",
-                                                                          "steps = 60")
-    path = write_tiny(tmp_path, toml)
+    path = write_tiny(tmp_path, tiny_four_strokes('place = "message"', steps=60))
     record = train(load_spec(path), path, quiet=True, eval_messages=1024)
     assert record["loss_final"] < record["loss_first"]
     assert len(record["metrics"]["stroke_homes"]) == 4

@@ -16,7 +16,7 @@ from glyphart.models import build_models
 from glyphart.sets import SetLayout, match
 from glyphart.spec import spec_from_dict
 
-from conftest import TINY, write_tiny
+from conftest import tiny_four_strokes, write_tiny
 from test_train import ALL_TRANSFORMS
 
 SET_MODEL = {"generator": "strokes", "exchangeable": True, "size": 16, "message_size": 12,
@@ -93,11 +93,7 @@ def test_an_exchangeable_preset_trains_saves_loads_and_draws_exactly_at_two_size
     from glyphart.presets import load_preset
     from glyphart.spec import load_spec
     from glyphart.train import train
-    toml = TINY.replace("[model]", "[model]\ngenerator = \"strokes\"\nexchangeable = true\n"
-                                   "strokes = 4\nsegments = 1")
-    toml = toml.replace("widths = [32, 16, 8]", "widths = [64]").replace("steps = 40",
-                                                                          "steps = 60")
-    path = write_tiny(tmp_path, toml)
+    path = write_tiny(tmp_path, tiny_four_strokes("exchangeable = true", steps=60))
     record = train(load_spec(path), path, quiet=True, eval_messages=1024)
     metrics = record["metrics"]
     assert record["loss_final"] < record["loss_first"]
@@ -144,10 +140,7 @@ def test_from_best_order_from_on_training_scores_the_read_back_in_its_best_order
     from glyphart.spec import load_spec
     from glyphart.train.run import set_up
     from glyphart.train.step import step_loss
-    toml = TINY.replace("[model]", "[model]\ngenerator = \"strokes\"\nexchangeable = true\n"
-                                   "strokes = 4\nsegments = 1").replace("widths = [32, 16, 8]",
-                                                                        "widths = [64]")
-    spec = load_spec(write_tiny(tmp_path, toml))
+    spec = load_spec(write_tiny(tmp_path, tiny_four_strokes("exchangeable = true")))
     spec = replace(spec, train=replace(spec.train, best_order_from=0.5))
     run = set_up(spec, tmp_path / "out.toml", resume=False, device="cpu")
     run.gen.eval(), run.dec.eval()
