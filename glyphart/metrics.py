@@ -171,14 +171,25 @@ COARSE = 0.1  # the composition's blur: a Gaussian of a tenth of the cell
 
 
 def blurred_ink(mask: torch.Tensor) -> torch.Tensor:
-    """Glyphs' ink (B, H, W) blurred by a Gaussian of a tenth of the cell: their coarse
-    composition, (B, H * W), centred and of unit norm (a dot product is a correlation)."""
+    """Glyphs' ink (B, H, W), a mask or coverage in [0, 1], blurred by a Gaussian of a tenth
+    of the cell: their coarse composition, (B, H * W), centred and of unit norm (a dot product
+    is a correlation). Differentiable in a float coverage, so training can use it."""
     from kornia.filters import gaussian_blur2d
     sigma = COARSE * mask.shape[-1]
     k = 2 * round(3 * sigma) + 1
-    blurred = gaussian_blur2d(mask.double()[:, None], (k, k), (sigma, sigma),
+    ink = mask.double() if mask.dtype == torch.bool else mask
+    blurred = gaussian_blur2d(ink[:, None], (k, k), (sigma, sigma),
                               border_type="constant").flatten(1)
     return nn.functional.normalize(blurred - blurred.mean(1, keepdim=True), dim=1)
+
+
+def mean_correlation(ink: torch.Tensor) -> torch.Tensor:
+    """The correlation of two glyphs' coarse compositions (`blurred_ink`), averaged over
+    pairs of the batch (B, H, W): 1 - `composition`, as a tensor that gradients flow through."""
+    coarse = blurred_ink(ink)
+    b = coarse.shape[0]
+    r = coarse @ coarse.T
+    return (r.sum() - r.diagonal().sum()) / max(b * (b - 1), 1)
 
 
 def composition(mask: torch.Tensor) -> float:
@@ -187,10 +198,7 @@ def composition(mask: torch.Tensor) -> float:
     same composition (a motif repeated, however its strokes vary in detail), about 1 when they
     are unrelated. The source's trained sheet measures 0.79; the first stroke presets, one
     composition each, 0.48-0.68."""
-    coarse = blurred_ink(mask)
-    r = coarse @ coarse.T
-    pairs = torch.triu(torch.ones_like(r, dtype=torch.bool), 1)
-    return float(1 - r[pairs].mean()) if pairs.any() else 0.0
+    return float(1 - mean_correlation(mask)) if mask.shape[0] > 1 else 0.0
 
 
 def shared_layout(images: torch.Tensor) -> torch.Tensor:

@@ -227,6 +227,11 @@ class TrainSpec:
                        doc="weight of a penalty on a shared layout (the spatial std / mean of "
                            "the batch's mean image): glyphs that place their ink differently, "
                            "not one motif that every glyph repeats. On from the first step")
+    composition: float = _f(0.0, lo=0.0, hi=100.0,
+                            doc="weight of a penalty on glyphs that share one coarse composition "
+                                "(the mean correlation of their ink blurred to a tenth of the "
+                                "cell, which eval's composition is 1 minus): each glyph its own "
+                                "arrangement, not one motif redrawn. On from the first step")
     homes: float = _f(0.0, lo=0.0, hi=100.0,
                       doc="strokes generator: weight of a penalty on strokes that keep a home "
                           "of their own (one always on the left, one always across the top: "

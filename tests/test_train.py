@@ -304,6 +304,27 @@ def test_the_layout_penalty_sees_each_ink_keep_a_home():
     assert float(_look_penalty(varied, spec, 1.0)) < 0.1
 
 
+def test_the_composition_penalty_is_what_eval_measures_and_its_gradient_varies_glyphs():
+    """On crisp glyphs the penalty is 1 - eval's composition, for the ink of all layers
+    together; a few steps down its gradient make one motif, redrawn, into varied glyphs."""
+    from glyphart.metrics import composition, ink_masks
+    from glyphart.train.penalties import look_penalty as _look_penalty
+    spec = spec_from_dict({"train": {"composition": 1.0}}).train
+    motif = torch.zeros(8, 2, 32, 32)
+    motif[:, 0, 4:14, 4:28] = 1.0       # a bar across the top in one ink,
+    motif[:, 1, 14:28, 4:12] = 1.0      # a post on the left in the other: in every glyph
+    penalty = float(_look_penalty(motif, spec, 1.0))
+    assert penalty == pytest.approx(1 - composition(ink_masks(motif)), abs=1e-6)
+    assert penalty > 0.99
+    logits = (8 * motif - 4 + 0.5 * torch.randn(8, 2, 32, 32)).requires_grad_()
+    optimiser = torch.optim.Adam([logits], lr=0.5)
+    for _ in range(30):
+        optimiser.zero_grad()
+        _look_penalty(torch.sigmoid(logits), spec, 1.0).backward()
+        optimiser.step()
+    assert composition(ink_masks(torch.sigmoid(logits))) > 0.5
+
+
 def test_eval_messages_zero_skips_the_evaluation_and_the_record_says_so(tmp_path):
     from glyphart.spec import load_spec
     from glyphart.train import train

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..metrics import homes, shared_layout
+from ..metrics import homes, mean_correlation, shared_layout
 
 
 def read_back_loss(read: torch.Tensor, sent: torch.Tensor, kind: str, bits_target: float = 0.0
@@ -30,8 +30,8 @@ def phase(progress: float, ramp) -> float:
 def look_penalty(images: torch.Tensor, train_spec, progress: float,
                   each_stroke: torch.Tensor | None = None) -> torch.Tensor:
     """What the artist asks of the look: little grey, few bold shapes, an ink budget, glyphs
-    (and each of their inks) that do not share one layout, strokes (each stroke's coverage,
-    when given) that keep no home."""
+    (and each of their inks) that do not share one layout or one coarse composition, strokes
+    (each stroke's coverage, when given) that keep no home."""
     ramp = phase(progress, train_spec.look_ramp)
     penalty = images.new_zeros(())
     if train_spec.saturation > 0:
@@ -51,6 +51,10 @@ def look_penalty(images: torch.Tensor, train_spec, progress: float,
         # on the right) would flatten the mean of them all, and every glyph would still be the
         # same composition.
         penalty = penalty + train_spec.layout * shared_layout(images).mean()
+    if train_spec.composition > 0:
+        # Eval's composition looks at the ink of all layers together: ink where any layer is.
+        ink = 1 - (1 - images).prod(1)
+        penalty = penalty + train_spec.composition * mean_correlation(ink)
     if each_stroke is not None:
         penalty = penalty + ramp * train_spec.homes * homes(each_stroke).mean()
     low, high = train_spec.ink
