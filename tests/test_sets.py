@@ -155,3 +155,9 @@ def test_from_best_order_from_on_training_scores_the_read_back_in_its_best_order
     layout = SetLayout.of(spec.model)
     assert torch.equal(read_matched, match(read_ordered, z, layout))  # the same read, reordered
     assert not torch.equal(read_matched, read_ordered)
+    # 1 is never, even on the last step of a run stopped by time (progress 1).
+    run.spec = replace(spec, train=replace(spec.train, best_order_from=1.0))
+    torch.manual_seed(1)
+    with torch.no_grad():
+        last, read_last = step_loss(run, z, 1.0)
+    assert torch.equal(read_last, read_ordered) and last == ordered

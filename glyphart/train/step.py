@@ -53,13 +53,19 @@ def picture(run, logits: torch.Tensor) -> torch.Tensor:
     return image
 
 
+def best_order(progress: float, start: float) -> bool:
+    """Whether a step at `progress` scores the read-back in its best order: from `start` on,
+    and never when start is 1 (a run stopped by time reaches progress 1 on its last step)."""
+    return start < 1 and progress >= start
+
+
 def step_loss(run, z: torch.Tensor, progress: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, read): the message sent through generator -> channel -> decoder, scored."""
     train_spec = run.train_spec
     with run.autocast():
         strokes, logits, each = draw(run, z)
         read, corners = run.dec.locate_and_read(run.dec.pool(run.channel(picture(run, logits))))
-    if run.sets is not None and progress >= train_spec.best_order_from:
+    if run.sets is not None and best_order(progress, train_spec.best_order_from):
         read = match(read.float(), z, run.sets)  # any order the glyph shows, as eval counts
     elif run.sets is not None:  # strokes come in no order: the decoder reads them left to right
         read = in_reading_order(read.float(), stroke_centres(strokes.points), run.sets)
