@@ -203,6 +203,25 @@ def test_missing_encoder_is_a_clear_error(trained_tiny, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_an_encoder_that_dies_mid_video_is_an_error_and_leaves_the_old_file(tmp_path):
+    """Frames reach ffmpeg through a queue: an encoder killed while frames are still coming
+    is reported (not a hang on the full queue, not a silent short video), and the video
+    already at the path stays."""
+    from glyphart.errors import GlyphartError
+    from glyphart.render.writers.video import QUEUED_FRAMES, VideoWriter
+    path = tmp_path / "v.webm"
+    path.write_bytes(b"the earlier video")
+    frame = np.zeros((64, 64, 3), np.uint8)
+    with pytest.raises(GlyphartError, match="video encoder failed"):
+        with VideoWriter(path) as writer:
+            writer.write(frame)
+            writer._process.kill()
+            for _ in range(4 * QUEUED_FRAMES):
+                writer.write(frame)
+    assert path.read_bytes() == b"the earlier video"
+    assert os.listdir(tmp_path) == ["v.webm"]
+
+
 def test_message_files_are_keyframes(trained_tiny, tmp_path):
     preset = load_preset(str(trained_tiny))
     np.save(tmp_path / "m.npy", np.ones(preset.spec.model.message_size, np.float32))

@@ -12,6 +12,8 @@ into the dataclasses the files record.
 
 from __future__ import annotations
 
+import contextlib
+
 import functools
 import json
 import os
@@ -451,12 +453,26 @@ def render_video(preset, seeds: list[int], path: str | Path, grid: tuple[int, in
     params = provenance("video", preset, seeds, options, look, extra)
     with VideoWriter(path, fps=fps, crf=crf, speed=speed,
                      comment=metadata_text(params)["glyphart"]) as writer, \
-            Progress(frames, f"video {path.name}", quiet=quiet, unit="frame") as bar:
+            Progress(frames, f"video {path.name}", quiet=quiet, unit="frame") as bar, \
+            beside_the_encoder():
         for frame in compose.loop_frames(preset.generator, keys, frames, interp, px, look,
                                          paint, grid[1], gap):
             writer.write(frame)
             bar.update()
     return path
+
+
+@contextlib.contextmanager
+def beside_the_encoder():
+    """Generate with one torch thread fewer while ffmpeg encodes on its own core: on two cores
+    the README's headline took 3.9-4.3 s with both threads contending with the encoder and
+    3.4-3.6 s with one (`python bench/run.py startup`)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads - 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def glyph_grid(images: torch.Tensor, cols: int | None = None, gap: int = 2, scale: int = 1,

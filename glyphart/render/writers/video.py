@@ -1,15 +1,17 @@
 """Stream frames into ffmpeg (imageio-ffmpeg's binary): VP9 WebM, H.264 MP4 or GIF.
 
-Frames go straight into ffmpeg's pipe, so memory does not grow with the video's length and
-generation (this process) overlaps encoding (ffmpeg's process). The file is written under a
-temporary name and renamed at the end.
+Frames go into ffmpeg's pipe through a short queue (a feeder thread), so memory does not grow
+with the video's length and generation (this process) overlaps encoding (ffmpeg's process).
+The file is written under a temporary name and renamed at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,7 @@ MUXERS = {".webm": "webm", ".mp4": "mp4", ".gif": "gif"}
 
 
 DEFAULT_SPEED = 5
+QUEUED_FRAMES = 8  # frames waiting for the encoder, so generation runs on while it encodes
 
 
 def encoder_settings(suffix: str, crf: int, speed: int = DEFAULT_SPEED) -> dict:
@@ -84,6 +87,9 @@ class VideoWriter:
         self.fps, self.comment = fps, comment
         self.frames = 0
         self._process: subprocess.Popen | None = None
+        self._queue: queue.Queue = queue.Queue(QUEUED_FRAMES)
+        self._feeder: threading.Thread | None = None
+        self._broken = False  # the feeder found the encoder's pipe closed
         self._stderr = None
         self._files = contextlib.ExitStack()
         self._tmp: Path | None = None
@@ -106,6 +112,25 @@ class VideoWriter:
         self._stderr = self._files.enter_context(tempfile.TemporaryFile())
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE,
                                          stdout=subprocess.DEVNULL, stderr=self._stderr)
+        self._feeder = threading.Thread(target=self._feed, name="ffmpeg-feed", daemon=True)
+        self._feeder.start()
+
+    def _feed(self) -> None:
+        """Hand queued frames to ffmpeg. A write into the pipe blocks until ffmpeg reads (its
+        buffer holds less than a frame) but releases the GIL: generation goes on meanwhile,
+        where writing from the generating thread would take turns with the encoder."""
+        while (data := self._queue.get()) is not None:
+            if not self._broken:
+                try:
+                    self._process.stdin.write(data)
+                except (BrokenPipeError, OSError):
+                    self._broken = True  # drain on, so write() never waits on a full queue
+
+    def _end_feed(self) -> None:
+        if self._feeder is not None:
+            self._queue.put(None)
+            self._feeder.join()
+            self._feeder = None
 
     def write(self, frame: np.ndarray) -> None:
         if frame.ndim == 2:
@@ -118,13 +143,15 @@ class VideoWriter:
                            mode="edge")
         if self._process is None:
             self._start(frame)
-        try:
-            self._process.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
-        except (BrokenPipeError, OSError):
+        if self._broken:
             self._fail()
+        self._queue.put(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
         self.frames += 1
 
     def _finish_encoder(self) -> None:
+        self._end_feed()
+        if self._broken:
+            self._fail()
         with contextlib.suppress(OSError):
             self._process.stdin.close()
         if self._process.wait() != 0:
@@ -134,6 +161,7 @@ class VideoWriter:
     def _stop_encoder(self) -> None:
         if self._process is not None:
             self._process.kill()  # no-op once it has exited
+            self._end_feed()  # its writes fail now, and it drains the queue
             self._process.wait()
 
     def _fail(self):
