@@ -192,6 +192,10 @@ class TrainSpec:
     batch: int = _f(64, lo=1, hi=4096)
     lr: float = _f(1e-3, lo=1e-6, hi=1.0)
     lr_final: float = _f(1.0, lo=0.0, hi=1.0, doc="final lr as a fraction of lr (cosine decay)")
+    warmup: float = _f(0.0, lo=0.0, hi=0.5,
+                       doc="fraction of the run over which lr rises linearly from 0 (a run "
+                           "from trained weights starts Adam afresh: at full lr its first "
+                           "steps knock the trained glyphs about)")
     steps: int = _f(5000, lo=1, hi=10_000_000)
     minutes: float = _f(0.0, lo=0.0, hi=100_000.0, doc="wall-clock budget, 0 = no limit")
     seed: int = _f(0, lo=0, hi=2**63 - 1)

@@ -221,6 +221,17 @@ def test_a_drafted_generator_grows_from_a_preset_at_its_draft_size(trained_tiny)
         assert torch.allclose(gen.logits(z), expected, atol=1e-5)
 
 
+def test_warmup_raises_the_learning_rate_from_zero_then_it_decays():
+    from glyphart.train.step import lr_factor
+    assert lr_factor(0.0, 0.1, warmup=0.1) == 0.0
+    assert lr_factor(0.05, 0.1, warmup=0.1) == pytest.approx(0.5 * lr_factor(0.05, 0.1))
+    assert lr_factor(0.1, 0.1, warmup=0.1) == pytest.approx(lr_factor(0.1, 0.1))
+    assert lr_factor(1.0, 0.1, warmup=0.1) == pytest.approx(0.1)
+    assert lr_factor(0.0, 0.1) == 1.0  # no warmup: full lr from the first step
+    with pytest.raises(GlyphartError, match="warmup"):
+        spec_from_dict({"train": {"warmup": 0.9}})
+
+
 def test_look_penalty_asks_for_saturated_glyphs_within_the_ink_budget():
     from glyphart.train.penalties import look_penalty as _look_penalty
     spec = spec_from_dict({"train": {"saturation": 0.5, "look_ramp": [0.2, 0.6],

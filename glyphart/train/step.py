@@ -14,15 +14,18 @@ from ..sets import in_reading_order, match, stroke_centres
 from .penalties import look_penalty, read_back_loss, register_penalty, spread_penalty
 
 
-def lr_factor(progress: float, final: float) -> float:
-    """Cosine decay from 1 to `final` over the run (progress in [0, 1])."""
+def lr_factor(progress: float, final: float, warmup: float = 0.0) -> float:
+    """A linear rise from 0 over the first `warmup` of the run, then cosine decay from 1 to
+    `final` (progress in [0, 1])."""
     progress = min(max(progress, 0.0), 1.0)
-    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress))
+    rise = min(1.0, progress / warmup) if warmup > 0 else 1.0
+    return rise * (final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def set_learning_rate(run, progress: float) -> None:
+    t = run.train_spec
     for group in run.opt.param_groups:
-        group["lr"] = run.train_spec.lr * lr_factor(progress, run.train_spec.lr_final)
+        group["lr"] = t.lr * lr_factor(progress, t.lr_final, t.warmup)
 
 
 def draw(run, z: torch.Tensor):
