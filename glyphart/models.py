@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .spec import ModelSpec
-from .strokes import Strokes, soft_union, stroke_field
+from .strokes import Strokes, soft_union, split_segments, stroke_field
 
 
 def _activation(name: str) -> nn.Module:
@@ -187,6 +187,7 @@ class Decoder(nn.Module):
 HEAD_GAIN = 1.5
 STROKE_REACH = 1.2  # how far (logit units) a centred stroke's control points may lie from its
 # centre: about a third of the glyph each way, so strokes stay compact and can be told apart
+DETAIL_REACH = 0.08  # how far (glyph units) [model] detail may move a split stroke's point
 PROBIT_TO_LOGIT = 1.702  # sigmoid(1.702 z) is within 0.01 of the normal CDF: a message number
 # z ~ N(0, 1) so scaled is a logit whose sigmoid is uniform over the glyph
 
@@ -222,6 +223,8 @@ class StrokeGenerator(nn.Module):
         spec, k = self.spec, self.spec.strokes * (self.spec.inks or 1)
         raw = self.set(z) if self.set is not None else self.head(self.body(z))
         raw = raw.float().view(len(z), k, -1)
+        if spec.detail:  # the detail head's numbers come last
+            raw, bends = raw[..., :-self.set.bends], raw[..., -self.set.bends:]
         n = 2 * self.points_per_stroke
         if self.placed:  # stroke i's centre is message numbers 2i, 2i + 1, uniform in the glyph
             centres = PROBIT_TO_LOGIT * z[:, :2 * k].float().view(len(z), k, 2)
@@ -232,7 +235,12 @@ class StrokeGenerator(nn.Module):
         points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
         low, high = spec.width
         radii = 0.5 * (low + (high - low) * torch.sigmoid(raw[..., n:]))
-        return Strokes(points.view(len(z), k, self.points_per_stroke, 2), radii, spec.taper)
+        strokes = Strokes(points.view(len(z), k, self.points_per_stroke, 2), radii, spec.taper)
+        if spec.detail:  # the same curves in halves, bent by the detail head (0 at the start)
+            strokes = split_segments(strokes)
+            bend = DETAIL_REACH * torch.tanh(bends.view(strokes.points.shape))
+            strokes = Strokes(strokes.points + bend, strokes.radii, spec.taper)
+        return strokes
 
     def logits(self, z: torch.Tensor, size: int | None = None,
                rows: tuple[int, int] | None = None) -> torch.Tensor:
@@ -289,6 +297,13 @@ class StrokeSet(nn.Module):
         _init_head(self.head, w_in)
         with torch.no_grad():  # centres anywhere in the glyph
             self.head.bias[:2] = 0
+        # [model] detail: each control point of the split strokes moved by its own two
+        # numbers, from zero (the strokes unbent) so a parent's weights draw its own glyphs.
+        self.bends = 2 * (6 * spec.segments + 1) if spec.detail else 0
+        self.detail = nn.Linear(w_in, self.bends) if spec.detail else None
+        if self.detail is not None:
+            nn.init.zeros_(self.detail.weight)
+            nn.init.zeros_(self.detail.bias)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(B, N) -> (B, groups * strokes, per_stroke): raw stroke parameters, ink-major."""
@@ -297,7 +312,9 @@ class StrokeSet(nn.Module):
         if self.ink is not None:
             e = e + self.ink.repeat_interleave(self.strokes, 0)
         summary = e.mean(1, keepdim=True).expand_as(e)
-        return self.head(self.body(torch.cat([e, summary], -1)))
+        h = self.body(torch.cat([e, summary], -1))
+        return self.head(h) if self.detail is None else torch.cat([self.head(h),
+                                                                   self.detail(h)], -1)
 
 
 def _mlp(w_in: int, widths, activation: str) -> tuple[nn.Sequential, int]:

@@ -79,6 +79,11 @@ class ModelSpec:
                         "(the network's choice) or message (two numbers of the message each, "
                         "so every stroke lands anywhere in the glyph with equal chance and "
                         "none keeps a home, while the network shapes it)")
+    detail: bool = _f(False, doc="exchangeable strokes: every Bezier segment split in two "
+                                 "(the same curve) and bent by a detail head that starts at "
+                                 "zero: an hd preset grows from its parent with every tensor "
+                                 "copied and the parent's glyphs, then learns bends the parent "
+                                 "cannot draw")
     width: list = _f([0.05, 0.14], length=2, lo=0.005, hi=0.5,
                      doc="strokes generator: [thinnest, thickest] stroke width, as a fraction "
                          "of the glyph's side")
@@ -309,7 +314,7 @@ class Spec:
 _HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0,
                     "strokes": 4, "segments": 2, "width": [0.05, 0.14], "taper": 0.35,
                     "softness": 0.7, "inset": 0.12, "inks": 0,
-                    "exchangeable": False, "place": "learned"}
+                    "exchangeable": False, "place": "learned", "detail": False}
 
 
 def hash_model(model: ModelSpec) -> str:
@@ -462,12 +467,15 @@ def _check_consistency(spec: Spec, source: str):
             raise GlyphartError(f"{source}: [model] place = \"message\" gives each stroke "
                                 "fixed numbers of the message; exchangeable strokes share it "
                                 "as a set (choose one)")
+        if m.detail and not m.exchangeable:
+            raise GlyphartError(f"{source}: [model] detail bends exchangeable strokes; set "
+                                "exchangeable = true as well, or remove detail")
         if m.place == "message" and m.message_size < 2 * total:
             raise GlyphartError(f"{source}: [model] place = \"message\" needs two numbers "
                                 f"per stroke: message_size {m.message_size} must be at least "
                                 f"{2 * total} for {total} strokes")
-    elif m.exchangeable or m.place != "learned":
-        raise GlyphartError(f"{source}: [model] exchangeable and place act on strokes; a "
+    elif m.exchangeable or m.place != "learned" or m.detail:
+        raise GlyphartError(f"{source}: [model] exchangeable, place and detail act on strokes; a "
                             f"{m.generator} generator has none (remove them, or set "
                             "generator = \"strokes\")")
     elif m.size % 2 ** stages or m.start_size < 2:

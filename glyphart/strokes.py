@@ -75,6 +75,27 @@ def centre_lines(strokes: Strokes, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return pts, rad
 
 
+# De Casteljau at t = 1/2: a cubic's four control points -> the six that start its two halves.
+_HALVES = torch.tensor([[8, 0, 0, 0], [4, 4, 0, 0], [2, 4, 2, 0], [1, 3, 3, 1],
+                        [0, 2, 4, 2], [0, 0, 4, 4]], dtype=torch.float64) / 8
+
+
+def split_segments(strokes: Strokes) -> Strokes:
+    """The same strokes with every cubic segment split in two at its middle: the same curves
+    and widths (radii are linear between joints), twice the control points to bend."""
+    s = strokes.segments
+    points = strokes.points
+    to_points = points.new_zeros(6 * s + 1, 3 * s + 1)
+    to_radii = points.new_zeros(2 * s + 1, s + 1)
+    for j in range(s):
+        to_points[6 * j:6 * j + 6, 3 * j:3 * j + 4] = _HALVES.to(points.dtype)
+        to_radii[2 * j, j] = 1
+        to_radii[2 * j + 1, j:j + 2] = 0.5
+    to_points[-1, -1] = to_radii[-1, -1] = 1
+    return Strokes(torch.einsum("nm,bkmd->bknd", to_points, points),
+                   strokes.radii @ to_radii.T.to(strokes.radii.dtype), strokes.taper)
+
+
 def _segment_controls(points: torch.Tensor, s: int) -> torch.Tensor:
     """(B, K, 3S+1, 2) -> (B, K, S, 4, 2): the four control points of each segment."""
     index = (torch.arange(s, device=points.device)[:, None] * 3

@@ -75,9 +75,11 @@ def test_matching_passes_gradients_to_every_chunk_read():
     assert (other.grad.abs() > 0).all()
 
 
+@pytest.mark.parametrize("detail", [False, True])
 @pytest.mark.parametrize("name", sorted(set(ALL_TRANSFORMS) - {"color_jitter"}))
-def test_gradients_reach_every_parameter_through_each_transformation(name):
-    spec = spec_from_dict({"model": SET_MODEL, "channel": {name: ALL_TRANSFORMS[name]}})
+def test_gradients_reach_every_parameter_through_each_transformation(name, detail):
+    spec = spec_from_dict({"model": SET_MODEL | {"detail": detail},
+                           "channel": {name: ALL_TRANSFORMS[name]}})
     torch.manual_seed(0)
     gen, dec = build_models(spec.model)
     channel = build_channel(spec.channel, 16)
@@ -112,6 +114,44 @@ def test_an_exchangeable_preset_trains_saves_loads_and_draws_exactly_at_two_size
     large = (fields[1] > 0).float().mean()
     assert float(abs(small - large)) < 0.03
     assert strokes.points.shape == (3, 4, 4, 2)
+
+
+def test_a_detail_preset_grows_from_its_parent_with_its_glyphs_then_bends_them(tmp_path):
+    """[model] detail splits every segment in two and bends the halves from zero: grown from an
+    exchangeable parent (every tensor copied), it first draws the parent's glyphs; trained, it
+    bends them, and saves, loads and draws at two sizes."""
+    from dataclasses import replace
+
+    from glyphart.presets import load_preset
+    from glyphart.spec import load_spec
+    from glyphart.train import train
+    from glyphart.train.checkpoint import init_from
+    parent = write_tiny(tmp_path, tiny_four_strokes("exchangeable = true", steps=20), "parent")
+    train(load_spec(parent), parent, quiet=True, eval_messages=0)
+    text = tiny_four_strokes("exchangeable = true\ndetail = true", steps=20).replace(
+        "[train]", f"[train]\ninit_from = {str(parent)!r}")
+    child = write_tiny(tmp_path, text, "child")
+    z = torch.randn(3, 16)
+    grown, _ = build_models(load_spec(child).model)
+    copied = init_from(str(parent), grown, _)
+    assert copied["tensors_copied"] == copied["tensors_total"] - 2  # all but the detail head
+    before = load_preset(parent).generator
+    grown.eval()
+    with torch.no_grad():
+        drawn, own = grown.logits(z, 64).sigmoid(), before.logits(z, 64).sigmoid()
+    assert float((drawn - own).abs().mean()) < 0.01  # the same curves, resampled
+    record = train(load_spec(child), child, quiet=True, eval_messages=0)
+    assert record["init_from"]["tensors_copied"] == copied["tensors_copied"]
+    preset = load_preset(child)
+    assert preset.generator.set.detail.weight.abs().sum() > 0  # it learned to bend
+    with torch.no_grad():
+        fields = [preset.generator.logits(z, size) for size in (40, 160)]
+        strokes = preset.generator.strokes(z)
+    assert [f.shape[-1] for f in fields] == [40, 160]
+    assert strokes.points.shape == (3, 4, 7, 2)  # one segment each, split in two
+    assert float(abs((fields[0] > 0).float().mean() - (fields[1] > 0).float().mean())) < 0.03
+    with pytest.raises(Exception, match="detail"):
+        spec_from_dict({"model": SET_MODEL | {"exchangeable": False, "detail": True}})
 
 
 def test_composition_tells_a_script_from_a_motif_repeated():

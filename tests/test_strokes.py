@@ -143,6 +143,21 @@ def test_cost_goes_only_where_strokes_reach_and_bands_match_the_whole():
     assert (whole[exact < -0.06] < -0.05).all()  # beyond reach: plain paper
 
 
+def test_split_segments_draw_the_same_curves_and_widths():
+    """Every cubic split at its middle (de Casteljau): twice the control points, and the
+    centre line sampled 2n a segment before is, point for point, the halves sampled n each."""
+    torch.manual_seed(0)
+    for segments in (1, 3):
+        strokes = S.Strokes(torch.rand(2, 3, 3 * segments + 1, 2, dtype=torch.float64),
+                            0.02 + 0.05 * torch.rand(2, 3, segments + 1, dtype=torch.float64),
+                            taper=0.3)
+        halves = S.split_segments(strokes)
+        assert halves.segments == 2 * segments
+        whole, split = S.centre_lines(strokes, 12), S.centre_lines(halves, 6)
+        for a, b in zip(whole, split):
+            assert torch.allclose(a, b, atol=1e-12)
+
+
 def test_a_stroke_keeps_its_width_at_any_size():
     """One straight stroke of half-width 0.1 across the middle: at 64 and at 640 px the ink
     covers the same share of the glyph (exact, not an enlargement)."""
