@@ -221,6 +221,28 @@ def test_a_drafted_generator_grows_from_a_preset_at_its_draft_size(trained_tiny)
         assert torch.allclose(gen.logits(z), expected, atol=1e-5)
 
 
+def test_a_step_that_is_not_finite_is_skipped_and_many_in_a_row_are_divergence(tmp_path,
+                                                                              monkeypatch):
+    """One step whose loss (or gradients) is not finite leaves the weights as they were and
+    the run goes on, on record; MAX_SKIPPED in a row end it with a clear error."""
+    from glyphart.train import step as step_module
+    real = step_module.step_loss
+    poisoned = {4}  # the steps (1-based) whose loss is NaN
+
+    def step_loss(run, z, progress):
+        loss, read = real(run, z, progress)
+        return (loss * float("nan") if run.step + 1 in poisoned else loss), read
+
+    monkeypatch.setattr(step_module, "step_loss", step_loss)
+    path = write_tiny(tmp_path)
+    record = train(load_spec(path), path, steps=8, quiet=True, eval_messages=0)
+    assert record["steps"] == 8 and record["steps_skipped"] == 1
+    assert math.isfinite(record["loss_final"])
+    poisoned.update(range(1, 100))
+    with pytest.raises(GlyphartError, match="diverged at step 20 .*lower \\[train\\] lr"):
+        train(load_spec(path), path, steps=40, quiet=True, eval_messages=0)
+
+
 def test_warmup_raises_the_learning_rate_from_zero_then_it_decays():
     from glyphart.train.step import lr_factor
     assert lr_factor(0.0, 0.1, warmup=0.1) == 0.0

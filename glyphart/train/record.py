@@ -47,6 +47,7 @@ def training_record(run, clock, backups: list[Path]) -> dict:
         "stopped_by": run.stopped_by or ("minutes" if run.step < train_spec.steps else "steps"),
         "loss_first": round(run.loss0, 5),
         "loss_final": round(run.loss_value, 5),
+        "steps_skipped": run.skipped,
         "bf16": train_spec.bf16,
         "precision": run.precision,
         "device": str(run.device),

@@ -66,6 +66,8 @@ class Run:
     precision: str = "fp32"
     step: int = 0
     loss_value: float = float("nan")
+    skipped: int = 0  # steps left out: their loss or gradients were not finite
+    skipped_in_a_row: int = 0
     stopped_by: str | None = None
     recent: list = field(default_factory=list)  # (sent, read) of the last steps: running bits
     world: World = field(default_factory=World)  # this process's rank among torchrun's

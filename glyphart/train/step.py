@@ -83,6 +83,27 @@ def step_loss(run, z: torch.Tensor, progress: float) -> tuple[torch.Tensor, torc
     return loss, read
 
 
+MAX_SKIPPED = 20  # steps in a row with a non-finite loss or gradient: the run has diverged
+
+
+def finite(loss: torch.Tensor, params) -> bool:
+    grads = [p.grad for p in params if p.grad is not None]
+    return bool(torch.isfinite(loss).all()) and all(bool(torch.isfinite(g).all()) for g in grads)
+
+
+def skip(run, loss: float) -> None:
+    """Leave the weights as they are after a step whose loss or gradients are not finite. One
+    such step in some thousands (bf16 near a degenerate stroke) is skipped, as a gradient
+    scaler skips an overflow: brush's continued run died of one at step 28,956 of 29,000
+    otherwise. Many in a row are divergence."""
+    run.skipped += 1
+    run.skipped_in_a_row += 1
+    if run.skipped_in_a_row >= MAX_SKIPPED:
+        raise GlyphartError(f"training diverged at step {run.step} (loss {loss}, "
+                            f"{MAX_SKIPPED} steps in a row not finite); lower [train] lr and "
+                            "train again")
+
+
 def train_step(run, progress: float) -> None:
     """One step at `progress` (0-1) through the run: the schedule, a fresh batch (this rank's
     share of it), the update with the gradients averaged over the ranks."""
@@ -92,12 +113,13 @@ def train_step(run, progress: float) -> None:
     run.opt.zero_grad(set_to_none=True)
     loss.backward()
     (loss,) = distributed.all_reduce_grads(run.params, loss)  # every rank: the mean loss
-    run.opt.step()
     run.step += 1
+    if not finite(loss, run.params):
+        skip(run, float(loss.detach()))
+        return
+    run.skipped_in_a_row = 0
+    run.opt.step()
     run.loss_value = float(loss.detach())
-    if not math.isfinite(run.loss_value):
-        raise GlyphartError(f"training diverged at step {run.step} (loss {run.loss_value}); "
-                            "lower [train] lr and train again")
     if math.isnan(run.loss0):
         run.loss0 = run.loss_value
     run.recent.append((z.detach().cpu(), read.detach().float().cpu()))
