@@ -91,8 +91,17 @@ def finite(loss: torch.Tensor, params) -> bool:
     return bool(torch.isfinite(loss).all()) and all(bool(torch.isfinite(g).all()) for g in grads)
 
 
+def run_buffers(run) -> list[torch.Tensor]:
+    return [b for m in (run.gen, run.dec) for b in m.buffers() if b.is_floating_point()]
+
+
+def running_statistics(run) -> list[torch.Tensor]:
+    """Copies of the batch norms' running statistics, which a forward pass updates (a few KB)."""
+    return [b.detach().clone() for b in run_buffers(run)]
+
+
 def skip(run, loss: float) -> None:
-    """Leave the weights as they are after a step whose loss or gradients are not finite. One
+    """Count a step whose loss or gradients are not finite, whose update is left out. One
     such step in some thousands (bf16 near a degenerate stroke) is skipped, as a gradient
     scaler skips an overflow: brush's continued run died of one at step 28,956 of 29,000
     otherwise. Many in a row are divergence."""
@@ -109,6 +118,7 @@ def train_step(run, progress: float) -> None:
     share of it), the update with the gradients averaged over the ranks."""
     set_learning_rate(run, progress)
     z = torch.randn(run.batch, run.spec.model.message_size, device=run.device)
+    statistics = running_statistics(run)  # a skipped step must not leave NaN in them either
     loss, read = step_loss(run, z, progress)
     run.opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -116,6 +126,8 @@ def train_step(run, progress: float) -> None:
     run.step += 1
     if not finite(loss, run.params):
         skip(run, float(loss.detach()))
+        for kept, buffer in zip(statistics, run_buffers(run)):
+            buffer.copy_(kept)
         return
     run.skipped_in_a_row = 0
     run.opt.step()
