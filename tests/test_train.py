@@ -352,6 +352,11 @@ def test_the_composition_penalty_is_what_eval_measures_and_its_gradient_varies_g
     penalty = float(_look_penalty(motif, spec, 1.0))
     assert penalty == pytest.approx(1 - composition(ink_masks(motif)), abs=1e-6)
     assert penalty > 0.99
+    varied = motif.clone()
+    varied[::2] = varied[::2].flip(-1)  # every other glyph mirrored
+    big = varied.repeat_interleave(8, -1).repeat_interleave(8, -2)  # the same at 256 px
+    assert float(_look_penalty(big, spec, 1.0)) == pytest.approx(
+        1 - composition(ink_masks(big)), abs=0.01)  # measured on 64 px, a blur's worth alike
     logits = (8 * motif - 4 + 0.5 * torch.randn(8, 2, 32, 32)).requires_grad_()
     optimiser = torch.optim.Adam([logits], lr=0.5)
     for _ in range(30):
