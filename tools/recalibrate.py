@@ -6,7 +6,7 @@ For weights whose parameters are sound but whose running statistics are not (bru
 run of 2026-12-06 wrote NaN into its decoder's statistics in one step of a NaN forward pass,
 before training skipped such steps whole): every batch norm is reset and averaged afresh
 (torch.optim.swa_utils.update_bn, as after weight averaging) over N training batches drawn
-through the preset's generator, inks and channel. The parameters are not touched.
+through the preset's generator and channel (one-ink presets). The parameters are not touched.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
+from safetensors import safe_open
 from torch.optim.swa_utils import update_bn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,7 +36,9 @@ def main() -> None:
     args = parser.parse_args()
     spec = load_spec(args.toml)
     gen, dec = build_models(spec.model)
-    tensors = load_file(args.weights)
+    with safe_open(args.weights, "pt") as f:  # by hand: load_weights refuses NaN statistics
+        tensors = {key: f.get_tensor(key) for key in f.keys()}
+        steps = int(f.metadata().get("steps", 0))
     for prefix, module in (("generator.", gen), ("decoder.", dec)):
         module.load_state_dict({k[len(prefix):]: v.float() for k, v in tensors.items()
                                 if k.startswith(prefix)})
@@ -50,13 +52,7 @@ def main() -> None:
                     for _ in range(args.batches)]
     update_bn(pictures, dec)
     save_weights(Path(args.out), spec, gen.eval(), dec.eval(), dtype=spec.train.weights_dtype,
-                 extra={"steps": load_file_steps(args.weights)})
-
-
-def load_file_steps(path: str) -> int:
-    from safetensors import safe_open
-    with safe_open(path, "pt") as f:
-        return int(f.metadata().get("steps", 0))
+                 extra={"steps": steps})
 
 
 if __name__ == "__main__":

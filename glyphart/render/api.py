@@ -13,7 +13,6 @@ into the dataclasses the files record.
 from __future__ import annotations
 
 import contextlib
-
 import functools
 import json
 import os

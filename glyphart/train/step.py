@@ -103,8 +103,8 @@ def running_statistics(run) -> list[torch.Tensor]:
 def skip(run, loss: float) -> None:
     """Count a step whose loss or gradients are not finite, whose update is left out. One
     such step in some thousands (bf16 near a degenerate stroke) is skipped, as a gradient
-    scaler skips an overflow: brush's continued run died of one at step 28,956 of 29,000
-    otherwise. Many in a row are divergence."""
+    scaler skips an overflow: brush's continued run died of one at step 28,956 of about
+    33,000 otherwise. Many in a row are divergence."""
     run.skipped += 1
     run.skipped_in_a_row += 1
     if run.skipped_in_a_row >= MAX_SKIPPED:
