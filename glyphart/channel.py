@@ -11,6 +11,8 @@ import kornia.augmentation as K
 import torch
 from torch import nn
 
+from dataclasses import replace
+
 from .spec import AffineSpec, ChannelSpec, NoiseSpec, PerspectiveSpec
 
 
@@ -82,6 +84,19 @@ def build_channel(spec: ChannelSpec, size: int) -> Channel:
         layers.append(K.RandomResizedCrop((size, size), scale=tuple(c.scale),
                                           ratio=tuple(c.ratio), p=c.p))
     return Channel(*layers)
+
+
+def pooled_spec(spec: ChannelSpec, pool: int) -> ChannelSpec:
+    """The channel as it acts on a view averaged over pool x pool pixels ([train] draw_at =
+    "reader"): per-pixel noise averages down by the pool (the mean of pool^2 independent
+    numbers), a blur shrinks with the pixels; colour acts per pixel alike, and warps and crops
+    move fractions of the image."""
+    noise, gain, blur = spec.noise, spec.multiplicative, spec.blur
+    return replace(
+        spec,
+        noise=noise and replace(noise, std=noise.std / pool),
+        multiplicative=gain and replace(gain, std=gain.std / pool),
+        blur=blur and replace(blur, sigma=[s / pool for s in blur.sigma]))
 
 
 # DESIGN.md's reference channel: exactly the source's snippet, `noise(imgs + randn/4)` with

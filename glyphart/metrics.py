@@ -174,13 +174,24 @@ def blurred_ink(mask: torch.Tensor) -> torch.Tensor:
     """Glyphs' ink (B, H, W), a mask or coverage in [0, 1], blurred by a Gaussian of a tenth
     of the cell: their coarse composition, (B, H * W), centred and of unit norm (a dot product
     is a correlation). Differentiable in a float coverage, so training can use it."""
-    from kornia.filters import gaussian_blur2d
-    sigma = COARSE * mask.shape[-1]
-    k = 2 * round(3 * sigma) + 1
     ink = mask.double() if mask.dtype == torch.bool else mask
-    blurred = gaussian_blur2d(ink[:, None], (k, k), (sigma, sigma),
-                              border_type="constant").flatten(1)
+    g = blur_matrix(mask.shape[-1], COARSE * mask.shape[-1], ink.dtype, ink.device)
+    blurred = (g @ ink @ g.T).flatten(1)
     return nn.functional.normalize(blurred - blurred.mean(1, keepdim=True), dim=1)
+
+
+def blur_matrix(n: int, sigma: float, dtype, device) -> torch.Tensor:
+    """(n, n): a Gaussian blur along one axis, zero beyond the edges (kornia's kernel, 3
+    sigma each way), so g @ image @ g.T is kornia's gaussian_blur2d with a constant border.
+    As two small matrix products it is 20x cheaper than the 39-tap convolution it replaces,
+    backward included (the composition penalty took a third of a colour step)."""
+    from kornia.filters import get_gaussian_kernel1d
+    r = round(3 * sigma)
+    taps = get_gaussian_kernel1d(2 * r + 1, sigma, dtype=dtype, device=device)[0]
+    offset = torch.arange(n, device=device)
+    offset = offset[None, :] - offset[:, None] + r  # column j of row i takes tap j - i + r
+    inside = (offset >= 0) & (offset <= 2 * r)
+    return torch.where(inside, taps[offset.clamp(0, 2 * r)], 0).to(dtype)
 
 
 def mean_correlation(ink: torch.Tensor) -> torch.Tensor:

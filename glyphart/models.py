@@ -253,23 +253,27 @@ class StrokeGenerator(nn.Module):
                   ) -> torch.Tensor:
         """The logit field of given strokes (see `logits`); with `each_stroke`, one layer per
         stroke instead of per ink (`join_strokes` makes the glyph of them)."""
-        native = size is None
+        union, edge = self._union_and_edge(size)
         size = size or self.spec.size
-        # The soft union's temperature is a property of the shape (glyph units), so overlaps
-        # look the same at every size; the edge width follows the output pixel.
-        union = 0.5 / self.spec.size
-        edge = (self.spec.softness if native else 0.3) / size
         # Past 6 edge widths the sigmoid is flat (ink and gradient 0.25 %): plain paper.
         layers = strokes.points.shape[1] if each_stroke else self.spec.layers
         return stroke_field(strokes, size, union, 6 * edge + 2 * union, rows, layers) / edge
 
-    def join_strokes(self, each: torch.Tensor) -> torch.Tensor:
-        """Native-size logits of each stroke (B, K, H, W) -> each ink layer's, exactly as
+    def _union_and_edge(self, size: int | None) -> tuple[float, float]:
+        """The soft union's temperature is a property of the shape (glyph units), so overlaps
+        look the same at every size; the edge width follows the output pixel (the training
+        softness at the native size, None)."""
+        native = size is None
+        return 0.5 / self.spec.size, (self.spec.softness if native else 0.3) / (size or
+                                                                               self.spec.size)
+
+    def join_strokes(self, each: torch.Tensor, size: int | None = None) -> torch.Tensor:
+        """Logits of each stroke (B, K, H, W) drawn at `size` -> each ink layer's, exactly as
         `logits` draws them (the same soft union, in logit units)."""
         b, k, h, w = each.shape
-        temperature = 0.5 / self.spec.softness  # the union's 0.5 / size over the edge's softness / size
+        union, edge = self._union_and_edge(size)
         grouped = each.view(b, self.spec.layers, k // self.spec.layers, h, w)
-        return soft_union(grouped, temperature, 2)
+        return soft_union(grouped, union / edge, 2)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Coverage in [0, 1], shape (B, layers, size, size)."""

@@ -67,3 +67,18 @@ def test_look_tells_a_shared_lattice_from_varied_glyphs():
     assert look["shared_layout"] < shared["shared_layout"] and look["distinctness"] > 0.8
     noise = (torch.rand(64, 1, 64, 64, generator=g) > 0.7).float()
     assert look_measures(noise)["distinctness"] == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.mark.parametrize("size", [37, 64, 256])
+def test_the_coarse_blur_is_kornias_gaussian_blur_with_a_constant_border(size):
+    """blurred_ink blurs by two matrix products (fast, backward included); the composition
+    it measures is the one kornia's 2-D Gaussian blur gives, edges included."""
+    from kornia.filters import gaussian_blur2d
+
+    from glyphart.metrics import COARSE, blur_matrix
+    ink = torch.rand(4, size, size, dtype=torch.float64)
+    sigma = COARSE * size
+    k = 2 * round(3 * sigma) + 1
+    expected = gaussian_blur2d(ink[:, None], (k, k), (sigma, sigma), border_type="constant")
+    g = blur_matrix(size, sigma, torch.float64, "cpu")
+    assert torch.allclose(g @ ink @ g.T, expected[:, 0], atol=1e-12)

@@ -325,6 +325,45 @@ def test_a_pooling_decoder_meets_the_channel_at_full_resolution(tmp_path):
     assert metrics["bits_per_glyph"] == metrics["bits_per_glyph_reference"]
 
 
+def test_the_pooled_channel_gives_the_noise_eval_gives_after_its_pool():
+    """[train] draw_at = "reader" runs the channel on the pooled view: its noise, scaled to
+    it, is as strong there as the full-size channel's after the decoder's pool (the mean of
+    16 pixels: unscaled it would be 4x too strong)."""
+    from torch import nn
+
+    from glyphart.channel import pooled_spec
+    torch.manual_seed(0)
+    flat = torch.full((64, 1, 128, 128), 0.5)
+    centre = (slice(None), slice(None), slice(8, 24), slice(8, 24))  # inside every warp
+    full = nn.AvgPool2d(4)(build_channel(REFERENCE_CHANNEL, 128)(flat))[centre].std()
+    pooled = build_channel(pooled_spec(REFERENCE_CHANNEL, 4), 32)(flat[..., :32, :32])
+    assert 0.85 < float(pooled[centre].std() / full) < 1.15
+    blur = spec_from_dict({"channel": {"blur": {"sigma": [0.4, 2.0]}}}).channel
+    assert pooled_spec(blur, 4).blur.sigma == [0.1, 0.5]
+
+
+def test_drawn_at_the_readers_size_a_preset_trains_on_small_images_and_reads_at_full(tmp_path):
+    """The step draws the glyphs at the decoder's size (size / decoder_pool), and the preset
+    it trains reads back under eval's channel at full size; draw_at needs a pooling decoder
+    and a strokes generator."""
+    from glyphart.train.run import set_up
+    from glyphart.train.step import draw
+    from conftest import tiny_four_strokes
+    text = tiny_four_strokes("decoder_pool = 2", steps=150).replace(
+        "[train]", "[train]\ndraw_at = \"reader\"").replace("lr = 0.003", "lr = 0.01")
+    path = write_tiny(tmp_path, text)
+    run = set_up(load_spec(path), path, False, "cpu")
+    _, logits, _ = draw(run, torch.randn(5, 16))
+    assert logits.shape == (5, 1, 8, 8)
+    record = train(load_spec(path), path, quiet=True, eval_messages=1024)
+    assert record["loss_final"] < record["loss_first"]
+    assert record["metrics"]["bits_per_glyph"] > 1.0  # eval: the channel at 16 px, then pooled
+    with pytest.raises(GlyphartError, match="decoder_pool"):
+        spec_from_dict({"model": {"generator": "strokes"}, "train": {"draw_at": "reader"}})
+    with pytest.raises(GlyphartError, match="draw_at acts on strokes"):
+        spec_from_dict({"model": {"decoder_pool": 2}, "train": {"draw_at": "reader"}})
+
+
 def test_the_layout_penalty_sees_each_ink_keep_a_home():
     """Two inks that always take the same halves (one left, one right) flatten the mean of
     the union, but every glyph is one composition: penalised per ink, they cost more than

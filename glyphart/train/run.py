@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from .. import distributed
-from ..channel import build_channel
+from ..channel import build_channel, pooled_spec
 from ..distributed import World, resolve_device
 from ..errors import GlyphartError
 from ..inks import make_paint
@@ -94,6 +94,11 @@ class Run:
         """Seconds the run may take (inf: steps alone end it)."""
         return self.train_spec.minutes * 60 if self.train_spec.minutes > 0 else math.inf
 
+    @property
+    def draw_size(self) -> int | None:
+        """The size a step draws its glyphs at: None for [model] size, else the decoder's."""
+        return reader_size(self.spec)
+
     def autocast(self):
         return precision_autocast(self.precision, self.device)
 
@@ -120,10 +125,7 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
     gen, dec = gen.to(dev), dec.to(dev)
     if dev.type == "cpu":  # oneDNN's convolutions run 1.3-1.5x faster so (bench: options)
         gen, dec = (m.to(memory_format=torch.channels_last) for m in (gen, dec))
-    # The channel runs at the glyph's own resolution, as the reference channel does: warping
-    # a pooled view instead smooths away part of the noise, and the decoder then learns to
-    # expect less than eval gives it.
-    channel = build_channel(spec.channel, spec.model.size).to(dev)
+    channel = training_channel(spec).to(dev)
     params = list(gen.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=train_spec.lr)
     run = Run(spec, out, dev, gen, dec, channel, opt, resume, world=here)
@@ -150,6 +152,23 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
     run.sets = SetLayout.of(run.spec.model)
     run.precision = training_precision(run.train_spec.bf16, run.device)  # bf16 where native
     return run
+
+
+def reader_size(spec: Spec) -> int | None:
+    """The decoder's size where [train] draw_at = "reader", else None (the glyph's size)."""
+    m = spec.model
+    return m.size // m.decoder_pool if spec.train.draw_at == "reader" else None
+
+
+def training_channel(spec: Spec):
+    """The channel at the size the steps draw at. Drawn at the glyph's size it is the
+    reference channel's own, before the pool: a pooled view warped without scaling the noise
+    (an earlier design) is not what eval reads. Drawn at the reader's, its per-pixel noise is
+    scaled to the pooled view (channel.pooled_spec)."""
+    if reader_size(spec) is None:
+        return build_channel(spec.channel, spec.model.size)
+    pool = spec.model.decoder_pool
+    return build_channel(pooled_spec(spec.channel, pool), spec.model.size // pool)
 
 
 def training_paint(spec: Spec):

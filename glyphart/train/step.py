@@ -30,16 +30,16 @@ def set_learning_rate(run, progress: float) -> None:
 
 def draw(run, z: torch.Tensor):
     """(strokes or None, logits (B, C, H, W), each stroke's logits or None) for messages z."""
-    gen, train_spec = run.gen, run.train_spec
+    gen, train_spec, size = run.gen, run.train_spec, run.draw_size
     strokes = gen.strokes(z) if run.spec.model.generator == "strokes" else None
     each = None  # each stroke's own logits, when its homes are penalised
     if strokes is None:
         logits = gen.logits(z)
     elif train_spec.homes > 0:
-        each = gen.logits_of(strokes, each_stroke=True)
-        logits = gen.join_strokes(each)
+        each = gen.logits_of(strokes, size, each_stroke=True)
+        logits = gen.join_strokes(each, size)
     else:
-        logits = gen.logits_of(strokes)
+        logits = gen.logits_of(strokes, size)
     return strokes, logits, each
 
 
@@ -67,7 +67,10 @@ def step_loss(run, z: torch.Tensor, progress: float) -> tuple[torch.Tensor, torc
     train_spec = run.train_spec
     with run.autocast():
         strokes, logits, each = draw(run, z)
-        read, corners = run.dec.locate_and_read(run.dec.pool(run.channel(picture(run, logits))))
+        seen = run.channel(picture(run, logits))
+        if run.draw_size is None:  # drawn at the glyph's size: pooled to the decoder's
+            seen = run.dec.pool(seen)
+        read, corners = run.dec.locate_and_read(seen)
     if run.sets is not None and best_order(progress, train_spec.best_order_from):
         read = match(read.float(), z, run.sets)  # any order the glyph shows, as eval counts
     elif run.sets is not None:  # strokes come in no order: the decoder reads them left to right
