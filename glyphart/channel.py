@@ -31,6 +31,30 @@ class GaussianNoise(nn.Module):
         return f"std={self.std}, p={self.p}, multiplicative={self.multiplicative}"
 
 
+class _WarpTheChosen:
+    """Warps only the images this call chose (p < 1). kornia 0.9 warps the whole batch, then
+    keeps the warped image where chosen and the input elsewhere: the same images, with the
+    sampling and its backward for about half the batch."""
+
+    def apply_transform(self, input, params, flags, transform=None):
+        chosen = params["batch_prob"] > 0.5
+        if len(chosen) != len(input) or bool(chosen.all()):  # older kornia: a subset already
+            return super().apply_transform(input, params, flags, transform=transform)
+        rows = chosen.nonzero().flatten().to(input.device)
+        if len(rows) == 0:
+            return input
+        warped = super().apply_transform(input[rows], params, flags, transform=transform[rows])
+        return input.index_copy(0, rows, warped.to(input.dtype))
+
+
+class RandomAffine(_WarpTheChosen, K.RandomAffine):
+    pass
+
+
+class RandomPerspective(_WarpTheChosen, K.RandomPerspective):
+    pass
+
+
 # The transformations that move pixels by a homography, whose matrices kornia keeps.
 _HOMOGRAPHIES = (K.RandomAffine, K.RandomPerspective, K.RandomResizedCrop)
 
@@ -74,10 +98,10 @@ def build_channel(spec: ChannelSpec, size: int) -> Channel:
     if (n := spec.noise) is not None:
         layers.append(GaussianNoise(n.std, n.p))
     if (a := spec.affine) is not None:
-        layers.append(K.RandomAffine(degrees=a.degrees, translate=[a.translate, a.translate],
+        layers.append(RandomAffine(degrees=a.degrees, translate=[a.translate, a.translate],
                                      scale=list(a.scale), shear=[-a.shear, a.shear], p=a.p))
     if (s := spec.perspective) is not None:
-        layers.append(K.RandomPerspective(s.distortion, p=s.p))
+        layers.append(RandomPerspective(s.distortion, p=s.p))
     if (w := spec.warp) is not None:
         layers.append(K.RandomThinPlateSpline(scale=w.scale, p=w.p))
     if (c := spec.crop) is not None:

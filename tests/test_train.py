@@ -182,6 +182,30 @@ def test_channel_reports_where_it_moved_the_corners():
     assert (back - image).abs().mean() < 0.4 * (warped - image).abs().mean()
 
 
+def test_the_channel_gives_kornias_images_and_gradients_exactly():
+    """The channel's warps sample only the images each one chose; what comes out, its
+    gradients and the moved corners are kornia's own, bit for bit, for the same seed."""
+    import kornia.augmentation as K
+
+    from glyphart.channel import Channel, GaussianNoise
+    a = REFERENCE_CHANNEL.affine
+    stock = Channel(GaussianNoise(0.25),
+                    K.RandomAffine(a.degrees, [a.translate] * 2, a.scale, [-a.shear, a.shear],
+                                   p=0.5),
+                    K.RandomPerspective(REFERENCE_CHANNEL.perspective.distortion, p=0.5))
+    ours = build_channel(REFERENCE_CHANNEL, 24)
+    x = torch.rand(16, 1, 24, 24, requires_grad=True)
+    for seed in range(3):
+        outputs = []
+        for channel in (stock, ours):
+            torch.manual_seed(seed)
+            image = channel(x)
+            outputs.append((image, torch.autograd.grad((image * image).sum(), x)[0],
+                            channel.moved_corners()))
+        for theirs, mine in zip(*outputs):
+            assert torch.equal(theirs, mine)
+
+
 def test_registration_learns_where_the_corners_went(tmp_path):
     text = TINY.replace("steps = 40", "steps = 500")
     text = text.replace("[channel.affine]\np = 0.5", "[channel.affine]\np = 1.0")
