@@ -241,7 +241,7 @@ def stroke_homes(generator, z: torch.Tensor) -> list[float]:
 def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu",
              quiet: bool = True) -> dict:
     """All metrics of a loaded preset, under its own channel and the reference channel."""
-    from .channel import reference_channel
+    from .channel import REFERENCE_CHANNEL, reference_channel
     from .latent import messages
     from .progress import Progress
 
@@ -253,12 +253,15 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
     reference = reference_channel(spec.size).to(device)
     others = other_palettes(preset) if spec.inks else []
     batch = eval_batch(spec)
-    with Progress((2 + len(others)) * n, f"evaluate {preset.name}", quiet=quiet,
-                  unit="glyph") as bar:
-        own_sent, own_read = read_back(preset.send, n, spec.message_size, seed, batch, device,
-                                       bar)
+    # A preset trained through the reference channel reads the same under both: the same
+    # messages and the same draws of the same channel (seeded), so one read-back serves both.
+    own_is_reference = preset.spec.channel == REFERENCE_CHANNEL
+    with Progress((2 - own_is_reference + len(others)) * n, f"evaluate {preset.name}",
+                  quiet=quiet, unit="glyph") as bar:
         ref_sent, ref_read = read_back(lambda z: dec(reference(preset.picture(z))), n,
                                        spec.message_size, seed, batch, device, bar)
+        own_sent, own_read = (ref_sent, ref_read) if own_is_reference else read_back(
+            preset.send, n, spec.message_size, seed, batch, device, bar)
         per_palette = {}
         for name in others:
             paint = preset.paint(name)

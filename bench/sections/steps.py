@@ -35,6 +35,34 @@ def library_step(spec, folder: Path, rasteriser: str, draw_at: str):
     return step
 
 
+def decoder_step(spec, folder: Path):
+    """One call = the decoder's own share of a training step: reading images of the size it
+    is given, backward into those images and the registration, and Adam on its weights. No
+    rasteriser or channel can make a step cheaper than this."""
+    import torch
+
+    from glyphart.train.run import set_up
+    from glyphart.train.step import read_back_loss
+
+    run = set_up(replace(spec, train=replace(spec.train, init_from="")),
+                 folder / "decoder.toml", False, "cpu")
+    m = spec.model
+    size = m.size // m.decoder_pool
+    images = torch.rand(spec.train.batch, m.channels, size, size, requires_grad=True)
+    opt = torch.optim.Adam(run.dec.parameters())
+    z = torch.randn(spec.train.batch, m.message_size)
+
+    def step():
+        with run.autocast():
+            read, _ = run.dec.locate_and_read(images)
+        loss = read_back_loss(read.float(), z, "bits")
+        opt.zero_grad(set_to_none=True)
+        images.grad = None
+        loss.backward()
+        opt.step()
+    return step
+
+
 def bench_stroke_steps() -> None:
     """Full training steps of every strokes preset at its own batch: today's implementation
     (the torch rasteriser, glyphs drawn at [model] size) against the kernel, and the kernel
@@ -61,12 +89,14 @@ def bench_stroke_steps() -> None:
         recipe = (new, spec.train.draw_at)
         if recipe not in runs:
             runs[recipe] = library_step(spec, folder, *recipe)
+        runs["decoder"] = decoder_step(spec, folder)
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
         t = alternating(runs, seconds=3.0, rounds=2)
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
         batch = spec.train.batch
         per_second[name] = batch / t[recipe]
         today = t[("torch", "native")]
+        decoder = t.pop("decoder")
         for (rasteriser, draw_at), seconds in t.items():
             where = "drawn at [model] size" if draw_at == "native" else \
                 f"drawn at the reader's {spec.model.size // spec.model.decoder_pool} px"
@@ -79,6 +109,10 @@ def bench_stroke_steps() -> None:
             report("steps", what, batch / seconds, "img/s", ">=3x today's" if is_recipe else "",
                    ratio >= 3 if is_recipe else None,
                    f"{ratio:.2f}x today's{', the recipe' if is_recipe else ''}, {precision}")
+        report("steps", f"{name}: its decoder alone (forward, backward, Adam)",
+               batch / decoder, "img/s", note=f"{decoder / today:.0%} of today's step: no "
+               f"rasteriser or channel can make the step more than {today / decoder:.2f}x "
+               "today's")
         user = usage1.ru_utime - usage0.ru_utime
         system = usage1.ru_stime - usage0.ru_stime
         hd = name.startswith("hd")
