@@ -111,8 +111,8 @@ def build_channel(spec: ChannelSpec, size: int) -> Channel:
 
 
 def pooled_spec(spec: ChannelSpec, pool: int) -> ChannelSpec:
-    """The channel as it acts on a view averaged over pool x pool pixels ([train] draw_at =
-    "reader"): per-pixel noise averages down by the pool (the mean of pool^2 independent
+    """The channel as it acts on a view averaged over pool x pool pixels ([train]
+    reader_until): per-pixel noise averages down by the pool (the mean of pool^2 independent
     numbers), a blur shrinks with the pixels; colour acts per pixel alike, and warps and crops
     move fractions of the image."""
     noise, gain, blur = spec.noise, spec.multiplicative, spec.blur

@@ -259,13 +259,14 @@ class TrainSpec:
                                     "best order, as eval counts it, not left to right (1 = "
                                     "never; from the first step the reader learns only the "
                                     "mean, so for a run that starts from trained weights)")
-    draw_at: str = _f("native", choices=["native", "reader"],
-                      doc="strokes generator with [model] decoder_pool > 1: where a training "
-                          "step draws its glyphs. native: at [model] size, the channel there, "
-                          "then pooled for the decoder (as eval reads them). reader: "
-                          "anti-aliased at the decoder's size (size / decoder_pool), the "
-                          "channel there with its per-pixel noise and blur scaled to the "
-                          "pooled view: decoder_pool^2 fewer pixels to draw, warp and score")
+    reader_until: float = _f(0.0, lo=0.0, hi=1.0,
+                             doc="strokes generator with [model] decoder_pool > 1: up to this "
+                                 "fraction of the run, steps draw the glyphs anti-aliased at "
+                                 "the decoder's size (size / decoder_pool) and run the channel "
+                                 "there, its per-pixel noise scaled to the pooled view: "
+                                 "decoder_pool^2 fewer pixels to draw, warp and score. From it "
+                                 "on, at [model] size, as eval reads them: the decoder ends on "
+                                 "eval's own view (0 = never)")
     loss: str = _f("mse", choices=["mse", "bits"],
                    doc="mse: mean squared read-back error; bits: the bits-per-glyph bound itself "
                        "(mean log of each dimension's error), which favours dimensions that "
@@ -474,10 +475,10 @@ def _check_consistency(spec: Spec, source: str):
             raise GlyphartError(f"{source}: [model] place = \"message\" gives each stroke "
                                 "fixed numbers of the message; exchangeable strokes share it "
                                 "as a set (choose one)")
-        if spec.train.draw_at == "reader" and m.decoder_pool == 1:
-            raise GlyphartError(f"{source}: [train] draw_at = \"reader\" draws at the "
-                                "decoder's size, which is [model] size without a decoder_pool "
-                                "(set decoder_pool = 2, 4 or 8, or draw_at = \"native\")")
+        if spec.train.reader_until > 0 and m.decoder_pool == 1:
+            raise GlyphartError(f"{source}: [train] reader_until draws at the decoder's size, "
+                                "which is [model] size without a decoder_pool (set "
+                                "decoder_pool = 2, 4 or 8, or remove reader_until)")
         if m.detail and not m.exchangeable:
             raise GlyphartError(f"{source}: [model] detail bends exchangeable strokes; set "
                                 "exchangeable = true as well, or remove detail")
@@ -485,9 +486,9 @@ def _check_consistency(spec: Spec, source: str):
             raise GlyphartError(f"{source}: [model] place = \"message\" needs two numbers "
                                 f"per stroke: message_size {m.message_size} must be at least "
                                 f"{2 * total} for {total} strokes")
-    elif spec.train.draw_at != "native":
-        raise GlyphartError(f"{source}: [train] draw_at acts on strokes, which draw at any "
-                            f"size; a {m.generator} generator draws at its own (remove it)")
+    elif spec.train.reader_until > 0:
+        raise GlyphartError(f"{source}: [train] reader_until acts on strokes, which draw at "
+                            f"any size; a {m.generator} generator draws at its own (remove it)")
     elif m.exchangeable or m.place != "learned" or m.detail:
         raise GlyphartError(f"{source}: [model] exchangeable, place and detail act on strokes; a "
                             f"{m.generator} generator has none (remove them, or set "

@@ -357,7 +357,7 @@ def test_a_pooling_decoder_meets_the_channel_at_full_resolution(tmp_path):
 
 
 def test_the_pooled_channel_gives_the_noise_eval_gives_after_its_pool():
-    """[train] draw_at = "reader" runs the channel on the pooled view: its noise, scaled to
+    """[train] reader_until runs the channel on the pooled view: its noise, scaled to
     it, is as strong there as the full-size channel's after the decoder's pool (the mean of
     16 pixels: unscaled it would be 4x too strong)."""
     from torch import nn
@@ -373,26 +373,31 @@ def test_the_pooled_channel_gives_the_noise_eval_gives_after_its_pool():
     assert pooled_spec(blur, 4).blur.sigma == [0.1, 0.5]
 
 
-def test_drawn_at_the_readers_size_a_preset_trains_on_small_images_and_reads_at_full(tmp_path):
-    """The step draws the glyphs at the decoder's size (size / decoder_pool), and the preset
-    it trains reads back under eval's channel at full size; draw_at needs a pooling decoder
+def test_reader_until_draws_small_first_then_as_eval_reads(tmp_path):
+    """[train] reader_until: the first part of the run draws the glyphs at the decoder's size
+    (size / decoder_pool) and runs the channel there, the rest at full size as eval reads
+    them; the preset trains and reads back under eval's channel. It needs a pooling decoder
     and a strokes generator."""
-    from glyphart.train.run import set_up
-    from glyphart.train.step import draw
     from conftest import tiny_four_strokes
+    from glyphart.train.run import set_up
+    from glyphart.train.step import step_loss
     text = tiny_four_strokes("decoder_pool = 2", steps=150).replace(
-        "[train]", "[train]\ndraw_at = \"reader\"").replace("lr = 0.003", "lr = 0.01")
+        "[train]", "[train]\nreader_until = 0.8").replace("lr = 0.003", "lr = 0.01")
     path = write_tiny(tmp_path, text)
     run = set_up(load_spec(path), path, False, "cpu")
-    _, logits, _ = draw(run, torch.randn(5, 16))
-    assert logits.shape == (5, 1, 8, 8)
+    seen = []
+    for channel in (run.channel, run.reader_channel):
+        channel.register_forward_hook(lambda module, args, out: seen.append(out.shape[-1]))
+    for progress in (0.0, 0.79, 0.8, 1.0):
+        step_loss(run, torch.randn(5, 16), progress)
+    assert seen == [8, 8, 16, 16]
     record = train(load_spec(path), path, quiet=True, eval_messages=1024)
     assert record["loss_final"] < record["loss_first"]
     assert record["metrics"]["bits_per_glyph"] > 1.0  # eval: the channel at 16 px, then pooled
     with pytest.raises(GlyphartError, match="decoder_pool"):
-        spec_from_dict({"model": {"generator": "strokes"}, "train": {"draw_at": "reader"}})
-    with pytest.raises(GlyphartError, match="draw_at acts on strokes"):
-        spec_from_dict({"model": {"decoder_pool": 2}, "train": {"draw_at": "reader"}})
+        spec_from_dict({"model": {"generator": "strokes"}, "train": {"reader_until": 0.5}})
+    with pytest.raises(GlyphartError, match="reader_until acts on strokes"):
+        spec_from_dict({"model": {"decoder_pool": 2}, "train": {"reader_until": 0.5}})
 
 
 def test_the_layout_penalty_sees_each_ink_keep_a_home():

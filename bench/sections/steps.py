@@ -17,16 +17,16 @@ STROKE_PRESETS = ("gray", "brush", "color", "hd-gray", "hd-color")
 HD_PARENTS = {"hd-gray": "gray", "hd-color": "color"}
 
 
-def library_step(spec, folder: Path, rasteriser: str, draw_at: str):
+def library_step(spec, folder: Path, rasteriser: str, small: bool):
     """One call = one training step as `glyphart train` runs it (models, channel, penalties,
-    Adam), on `rasteriser` ("torch": today's reference path; "kernel") with glyphs drawn
-    `draw_at` ("native": today's; "reader": the decoder's size)."""
+    Adam), on `rasteriser` ("torch": today's reference path; "kernel"), with the glyphs drawn
+    at [model] size (today's) or, `small`, at the decoder's ([train] reader_until)."""
     from glyphart import strokes as S
     from glyphart.train.run import set_up
     from glyphart.train.step import train_step
 
-    spec = replace(spec, train=replace(spec.train, draw_at=draw_at, init_from=""))
-    run = set_up(spec, folder / f"{rasteriser}-{draw_at}.toml", False, "cpu")
+    spec = replace(spec, train=replace(spec.train, reader_until=float(small), init_from=""))
+    run = set_up(spec, folder / f"{rasteriser}-{small}.toml", False, "cpu")
 
     def step():
         S.rasteriser = rasteriser
@@ -65,10 +65,11 @@ def decoder_step(spec, folder: Path):
 
 def bench_stroke_steps() -> None:
     """Full training steps of every strokes preset at its own batch: today's implementation
-    (the torch rasteriser, glyphs drawn at [model] size) against the kernel, and the kernel
-    with the recipe's [train] draw_at where it draws at the reader's size, alternating in one
-    run (the load of a shared machine falls on all alike); the precision the machine chose,
-    and user / system CPU-seconds per step."""
+    (the torch rasteriser, glyphs drawn at [model] size) against the kernel, drawn at [model]
+    size and, for an hd preset, at the decoder's ([train] reader_until), alternating in one run
+    (the load of a shared machine falls on all alike); the recipe's mean over its run; the
+    decoder's own share, which bounds any step; the precision the machine chose, and user /
+    system CPU-seconds."""
     import torch
 
     from glyphart import strokes as S
@@ -76,43 +77,38 @@ def bench_stroke_steps() -> None:
     from glyphart.presets import find
     from glyphart.spec import load_spec
 
-    kernel = S.uses_kernel(torch.zeros(1))
-    new = "kernel" if kernel else "torch"
+    new = "kernel" if S.uses_kernel(torch.zeros(1)) else "torch"
     per_second = {}
     folder = Path(tempfile.mkdtemp(prefix="glyphart-bench-steps-"))
     for name in STROKE_PRESETS:
         spec = load_spec(find(name).toml)
         precision = training_precision(spec.train.bf16)
-        runs = {("torch", "native"): library_step(spec, folder, "torch", "native")}
-        if kernel:
-            runs[("kernel", "native")] = library_step(spec, folder, "kernel", "native")
-        recipe = (new, spec.train.draw_at)
-        if recipe not in runs:
-            runs[recipe] = library_step(spec, folder, *recipe)
+        pooled = spec.model.decoder_pool > 1
+        runs = {("torch", False): library_step(spec, folder, "torch", False),
+                (new, False): library_step(spec, folder, new, False)}
+        if pooled:
+            runs[(new, True)] = library_step(spec, folder, new, True)
         runs["decoder"] = decoder_step(spec, folder)
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
         t = alternating(runs, seconds=3.0, rounds=2)
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
-        batch = spec.train.batch
-        per_second[name] = batch / t[recipe]
-        today = t[("torch", "native")]
-        decoder = t.pop("decoder")
-        for (rasteriser, draw_at), seconds in t.items():
-            where = "drawn at [model] size" if draw_at == "native" else \
-                f"drawn at the reader's {spec.model.size // spec.model.decoder_pool} px"
-            what = f"{name}: full step, {rasteriser}, {where} (batch {batch})"
-            if (rasteriser, draw_at) == ("torch", "native"):
-                report("steps", what, batch / seconds, "img/s", note=f"today's, {precision}")
-                continue
-            ratio = today / seconds
-            is_recipe = (rasteriser, draw_at) == recipe
-            report("steps", what, batch / seconds, "img/s", ">=3x today's" if is_recipe else "",
-                   ratio >= 3 if is_recipe else None,
-                   f"{ratio:.2f}x today's{', the recipe' if is_recipe else ''}, {precision}")
-        report("steps", f"{name}: its decoder alone (forward, backward, Adam)",
-               batch / decoder, "img/s", note=f"{decoder / today:.0%} of today's step: no "
-               f"rasteriser or channel can make the step more than {today / decoder:.2f}x "
-               "today's")
+        batch, today, decoder = spec.train.batch, t[("torch", False)], t.pop("decoder")
+        report("steps", f"{name}: full step, torch rasteriser, drawn at {spec.model.size} px "
+               f"(batch {batch})", batch / today, "img/s", note=f"today's, {precision}")
+        for (rasteriser, small), seconds in list(t.items())[1:]:
+            px = spec.model.size // (spec.model.decoder_pool if small else 1)
+            report("steps", f"{name}: full step, {rasteriser}, drawn at {px} px", batch / seconds,
+                   "img/s", note=f"{today / seconds:.2f}x today's, {precision}")
+        f = spec.train.reader_until
+        recipe = f * t.get((new, True), 0.0) + (1 - f) * t[(new, False)]  # seconds a step
+        per_second[name] = batch / recipe
+        ratio = today / recipe
+        report("steps", f"{name}: full step as its recipe trains" +
+               (f" ({f:.0%} drawn small)" if f else ""), batch / recipe, "img/s",
+               ">=3x today's", ratio >= 3, f"{ratio:.2f}x today's")
+        report("steps", f"{name}: its decoder alone (forward, backward, Adam)", batch / decoder,
+               "img/s", note=f"{decoder / today:.0%} of today's step, so no rasteriser or "
+               f"channel makes the step more than {today / decoder:.2f}x today's")
         user = usage1.ru_utime - usage0.ru_utime
         system = usage1.ru_stime - usage0.ru_stime
         hd = name.startswith("hd")

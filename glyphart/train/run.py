@@ -55,6 +55,7 @@ class Run:
     dec: torch.nn.Module
     channel: torch.nn.Module
     opt: torch.optim.Optimizer
+    reader_channel: torch.nn.Module | None  # the channel on the pooled view (reader_until)
     resume: bool
     start: int = 0
     elapsed0: float = 0.0
@@ -94,10 +95,9 @@ class Run:
         """Seconds the run may take (inf: steps alone end it)."""
         return self.train_spec.minutes * 60 if self.train_spec.minutes > 0 else math.inf
 
-    @property
-    def draw_size(self) -> int | None:
-        """The size a step draws its glyphs at: None for [model] size, else the decoder's."""
-        return reader_size(self.spec)
+    def drawn_small(self, progress: float) -> bool:
+        """Whether a step at `progress` draws at the decoder's size ([train] reader_until)."""
+        return progress < self.train_spec.reader_until
 
     def autocast(self):
         return precision_autocast(self.precision, self.device)
@@ -125,10 +125,15 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
     gen, dec = gen.to(dev), dec.to(dev)
     if dev.type == "cpu":  # oneDNN's convolutions run 1.3-1.5x faster so (bench: options)
         gen, dec = (m.to(memory_format=torch.channels_last) for m in (gen, dec))
-    channel = training_channel(spec).to(dev)
+    # The channel runs at the glyph's own resolution, as the reference channel does, and
+    # until [train] reader_until on the pooled view (pooled_spec).
+    channel = build_channel(spec.channel, spec.model.size).to(dev)
+    pool = spec.model.decoder_pool
+    reader_channel = build_channel(pooled_spec(spec.channel, pool), spec.model.size // pool
+                                   ).to(dev) if train_spec.reader_until > 0 else None
     params = list(gen.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=train_spec.lr)
-    run = Run(spec, out, dev, gen, dec, channel, opt, resume, world=here)
+    run = Run(spec, out, dev, gen, dec, channel, opt, reader_channel, resume, world=here)
 
     if train_spec.init_from and not resume:
         run.warm_start = init_from(train_spec.init_from, gen, dec)
@@ -152,23 +157,6 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
     run.sets = SetLayout.of(run.spec.model)
     run.precision = training_precision(run.train_spec.bf16, run.device)  # bf16 where native
     return run
-
-
-def reader_size(spec: Spec) -> int | None:
-    """The decoder's size where [train] draw_at = "reader", else None (the glyph's size)."""
-    m = spec.model
-    return m.size // m.decoder_pool if spec.train.draw_at == "reader" else None
-
-
-def training_channel(spec: Spec):
-    """The channel at the size the steps draw at. Drawn at the glyph's size it is the
-    reference channel's own, before the pool: a pooled view warped without scaling the noise
-    (an earlier design) is not what eval reads. Drawn at the reader's, its per-pixel noise is
-    scaled to the pooled view (channel.pooled_spec)."""
-    if reader_size(spec) is None:
-        return build_channel(spec.channel, spec.model.size)
-    pool = spec.model.decoder_pool
-    return build_channel(pooled_spec(spec.channel, pool), spec.model.size // pool)
 
 
 def training_paint(spec: Spec):

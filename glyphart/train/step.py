@@ -28,9 +28,10 @@ def set_learning_rate(run, progress: float) -> None:
         group["lr"] = t.lr * lr_factor(progress, t.lr_final, t.warmup)
 
 
-def draw(run, z: torch.Tensor):
-    """(strokes or None, logits (B, C, H, W), each stroke's logits or None) for messages z."""
-    gen, train_spec, size = run.gen, run.train_spec, run.draw_size
+def draw(run, z: torch.Tensor, size: int | None = None):
+    """(strokes or None, logits (B, C, H, W), each stroke's logits or None) for messages z,
+    drawn at [model] size or (strokes) at `size`."""
+    gen, train_spec = run.gen, run.train_spec
     strokes = gen.strokes(z) if run.spec.model.generator == "strokes" else None
     each = None  # each stroke's own logits, when its homes are penalised
     if strokes is None:
@@ -65,19 +66,19 @@ def best_order(progress: float, start: float) -> bool:
 def step_loss(run, z: torch.Tensor, progress: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, read): the message sent through generator -> channel -> decoder, scored."""
     train_spec = run.train_spec
+    small = run.drawn_small(progress)  # drawn at the decoder's size, its channel there
+    channel = run.reader_channel if small else run.channel
     with run.autocast():
-        strokes, logits, each = draw(run, z)
-        seen = run.channel(picture(run, logits))
-        if run.draw_size is None:  # drawn at the glyph's size: pooled to the decoder's
-            seen = run.dec.pool(seen)
-        read, corners = run.dec.locate_and_read(seen)
+        strokes, logits, each = draw(run, z, run.dec.input_size if small else None)
+        seen = channel(picture(run, logits))
+        read, corners = run.dec.locate_and_read(seen if small else run.dec.pool(seen))
     if run.sets is not None and best_order(progress, train_spec.best_order_from):
         read = match(read.float(), z, run.sets)  # any order the glyph shows, as eval counts
     elif run.sets is not None:  # strokes come in no order: the decoder reads them left to right
         read = in_reading_order(read.float(), stroke_centres(strokes.points), run.sets)
     loss = read_back_loss(read.float(), z, train_spec.loss, train_spec.bits_target)
     if corners is not None:
-        moved = run.channel.moved_corners().to(run.device)
+        moved = channel.moved_corners().to(run.device)
         loss = loss + train_spec.register_weight * register_penalty(corners, moved)
     loss = loss + look_penalty(torch.sigmoid(logits.float()), train_spec, progress,
                                None if each is None else torch.sigmoid(each.float()))
