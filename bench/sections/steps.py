@@ -63,6 +63,27 @@ def decoder_step(spec, folder: Path):
     return step
 
 
+def generator_step(spec, folder: Path):
+    """One call = the generator's own share of a training step at [model] size: the strokes'
+    network and the kernel, forward and backward (no channel, decoder or optimiser)."""
+    import torch
+
+    from glyphart import strokes as S
+    from glyphart.train.run import set_up
+
+    run = set_up(replace(spec, train=replace(spec.train, init_from="")),
+                 folder / "generator.toml", False, "cpu")
+    z = torch.randn(spec.train.batch, spec.model.message_size)
+
+    def step():
+        S.rasteriser = "auto"
+        with run.autocast():
+            logits = run.gen.logits_of(run.gen.strokes(z))
+        run.gen.zero_grad(set_to_none=True)
+        logits.float().square().mean().backward()
+    return step
+
+
 def bench_stroke_steps() -> None:
     """Full training steps of every strokes preset at its own batch: today's implementation
     (the torch rasteriser, glyphs drawn at [model] size) against the kernel, drawn at [model]
@@ -89,10 +110,12 @@ def bench_stroke_steps() -> None:
         if pooled:
             runs[(new, True)] = library_step(spec, folder, new, True)
         runs["decoder"] = decoder_step(spec, folder)
+        runs["generator"] = generator_step(spec, folder)
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
         t = alternating(runs, seconds=3.0, rounds=2)
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
-        batch, today, decoder = spec.train.batch, t[("torch", False)], t.pop("decoder")
+        batch, today = spec.train.batch, t[("torch", False)]
+        decoder, generator = t.pop("decoder"), t.pop("generator")
         report("steps", f"{name}: full step, torch rasteriser, drawn at {spec.model.size} px "
                f"(batch {batch})", batch / today, "img/s", note=f"today's, {precision}")
         for (rasteriser, small), seconds in list(t.items())[1:]:
@@ -107,8 +130,12 @@ def bench_stroke_steps() -> None:
                (f" ({f:.0%} drawn small)" if f else ""), batch / recipe, "img/s",
                ">=3x today's", ratio >= 3, f"{ratio:.2f}x today's")
         report("steps", f"{name}: its decoder alone (forward, backward, Adam)", batch / decoder,
-               "img/s", note=f"{decoder / today:.0%} of today's step, so no rasteriser or "
+               "img/s", note=f"{decoder / today:.0%} of today's step: no rasteriser or "
                f"channel makes the step more than {today / decoder:.2f}x today's")
+        both = decoder + generator
+        report("steps", f"{name}: its decoder and generator alone, at {spec.model.size} px",
+               batch / both, "img/s", note=f"{both / today:.0%} of today's step: with the "
+               f"channel and penalties free, a step at most {today / both:.2f}x today's")
         user = usage1.ru_utime - usage0.ru_utime
         system = usage1.ru_stime - usage0.ru_stime
         hd = name.startswith("hd")
