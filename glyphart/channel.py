@@ -7,11 +7,11 @@ pushes generators toward smooth, high-contrast shapes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import kornia.augmentation as K
 import torch
 from torch import nn
-
-from dataclasses import replace
 
 from .spec import AffineSpec, ChannelSpec, NoiseSpec, PerspectiveSpec
 

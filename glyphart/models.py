@@ -265,9 +265,8 @@ class StrokeGenerator(nn.Module):
         """The soft union's temperature is a property of the shape (glyph units), so overlaps
         look the same at every size; the edge width follows the output pixel (the training
         softness at the native size, None)."""
-        native = size is None
-        return 0.5 / self.spec.size, (self.spec.softness if native else 0.3) / (size or
-                                                                               self.spec.size)
+        edge = self.spec.softness / self.spec.size if size is None else 0.3 / size
+        return 0.5 / self.spec.size, edge
 
     def join_strokes(self, each: torch.Tensor, size: int | None = None) -> torch.Tensor:
         """Logits of each stroke (B, K, H, W) drawn at `size` -> each ink layer's, exactly as
