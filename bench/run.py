@@ -24,6 +24,7 @@ from pathlib import Path
 from measure import RESULTS, peak_gflops
 from sections.distributed import bench_distributed
 from sections.evaluation import bench_eval
+from sections.growth import bench_growth
 from sections.poster import bench_poster
 from sections.quality import bench_quality
 from sections.startup import bench_startup
@@ -34,13 +35,13 @@ from sections.vector import bench_vector
 from sections.video import bench_video
 
 SECTIONS = {"train": bench_train, "steps": bench_stroke_steps, "eval": bench_eval,
-            "quality": bench_quality, "strokes": bench_strokes,
+            "quality": bench_quality, "growth": bench_growth, "strokes": bench_strokes,
             "video": bench_video, "poster": bench_poster, "vector": bench_vector,
             "startup": bench_startup, "distributed": bench_distributed}
 
 
-_SECTION_ORDER = ["peak", "train", "options", "steps", "eval", "quality", "strokes", "video",
-                  "poster", "vector", "startup", "distributed"]
+_SECTION_ORDER = ["peak", "train", "options", "steps", "eval", "quality", "growth", "strokes",
+                  "video", "poster", "vector", "startup", "distributed"]
 
 
 def main(argv: list[str]) -> None:
