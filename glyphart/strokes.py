@@ -57,7 +57,14 @@ def samples_per_segment(strokes: Strokes, size: int) -> int:
 
 
 def centre_lines(strokes: Strokes, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sample every stroke's centre line: points (B, K, S*n+1, 2) and radii (B, K, S*n+1)."""
+    """Sample every stroke's centre line: points (B, K, S*n+1, 2) and radii (B, K, S*n+1),
+    in the strokes' own precision even under autocast: bf16 keeps 8 bits, a pixel at 256 px,
+    and the torch rasteriser's gradients through points so placed were noise."""
+    with torch.autocast(strokes.points.device.type, enabled=False):
+        return _centre_lines(strokes, n)
+
+
+def _centre_lines(strokes: Strokes, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     b, k, _, _ = strokes.points.shape
     s = strokes.segments
     t = torch.linspace(0, 1, n + 1, device=strokes.points.device,

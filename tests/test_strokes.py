@@ -96,6 +96,23 @@ def test_kernel_and_torch_rasterisers_agree_where_strokes_reach(layers):
     assert torch.equal(band, fields["kernel"].detach()[:, :, 9:31])
 
 
+@pytest.mark.parametrize("path", ["kernel", "torch"])
+def test_under_bf16_autocast_strokes_are_placed_and_differentiated_in_float32(path):
+    """Training runs under bf16 autocast where the CPU has it; the strokes' geometry stays in
+    float32 there: bf16 keeps 8 bits (a pixel at 256 px), and the torch rasteriser's
+    gradients through points so placed were noise (hd-gray trained on them read nothing)."""
+    strokes = _random_strokes(batch=4, k=3, seed=7)
+    strokes = S.Strokes(strokes.points.float().requires_grad_(), strokes.radii.float(),
+                        strokes.taper)
+    weights = torch.randn(4, 1, 256, 256)
+    grads = []
+    for bf16 in (False, True):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            field = S.stroke_field(strokes, 256, 0.002, reach=0.02, path=path)
+        grads.append(torch.autograd.grad((field.float() * weights).sum(), strokes.points)[0])
+    assert torch.allclose(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.skipif(not S.uses_kernel(torch.zeros(1)), reason="no C compiler")
 def test_a_render_is_the_same_with_the_kernel_and_the_torch_rasteriser(monkeypatch):
     """A shipped preset's glyphs at their sheet size, as uint8 pixels: the compiled path and
