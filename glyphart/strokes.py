@@ -89,7 +89,13 @@ _HALVES = torch.tensor([[8, 0, 0, 0], [4, 4, 0, 0], [2, 4, 2, 0], [1, 3, 3, 1],
 
 def split_segments(strokes: Strokes) -> Strokes:
     """The same strokes with every cubic segment split in two at its middle: the same curves
-    and widths (radii are linear between joints), twice the control points to bend."""
+    and widths (radii are linear between joints), twice the control points to bend; in the
+    strokes' own precision under autocast, as `centre_lines`."""
+    with torch.autocast(strokes.points.device.type, enabled=False):
+        return _split_segments(strokes)
+
+
+def _split_segments(strokes: Strokes) -> Strokes:
     s = strokes.segments
     points = strokes.points
     to_points = points.new_zeros(6 * s + 1, 3 * s + 1)

@@ -111,6 +111,10 @@ def test_under_bf16_autocast_strokes_are_placed_and_differentiated_in_float32(pa
             field = S.stroke_field(strokes, 256, 0.002, reach=0.02, path=path)
         grads.append(torch.autograd.grad((field.float() * weights).sum(), strokes.points)[0])
     assert torch.allclose(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # [model] detail's halves, likewise
+        halves = S.split_segments(strokes)
+    assert halves.points.dtype == torch.float32
+    assert torch.equal(halves.points, S.split_segments(strokes).points)
 
 
 @pytest.mark.skipif(not S.uses_kernel(torch.zeros(1)), reason="no C compiler")
