@@ -159,6 +159,14 @@ def test_otf_and_woff2_fonts_and_a_specimen(tmp_path):
         assert image.format == "PNG" and image.width > 300
 
 
+def test_a_font_of_capitals_sets_its_specimen_pangram_in_capitals(tmp_path):
+    """The default font is 26 glyphs on A-Z: its specimen sets the whole pangram, not the
+    one capital the sentence as written has."""
+    run_cli("font", "--preset", "brush", "--out", str(tmp_path / "caps.ttf"), "--specimen",
+            check_ok=True)
+    assert "SPHINX OF BLACK QUARTZ JUDGE MY VOW" in (tmp_path / "caps.specimen.html").read_text()
+
+
 def test_a_pdf_poster_is_the_png_poster_in_vectors(tmp_path):
     import numpy as np
     import pypdfium2

@@ -123,7 +123,9 @@ def write_specimen(font_path: Path, letters: list[Letter], em: Em, *, family: st
 
     characters = [letter.character for letter in letters]
     typed = set(characters) | {" "}
-    lines = ["".join(c for c in PANGRAM if c in typed).strip() or "".join(characters[:12]),
+    # In the case the font has: a font of capitals (the default 26 glyphs) sets it in capitals.
+    pangram = max((PANGRAM, PANGRAM.upper()), key=lambda p: sum(c in typed for c in p))
+    lines = ["".join(c for c in pangram if c in typed).strip() or "".join(characters[:12]),
              "".join(characters)]
     font = font_builder(letters, em, family=family, unique_id=unique_id,
                         description=description, cff=False).font  # drawn once, saved twice
