@@ -15,6 +15,7 @@ Training and an A0 hero glyph alike cost what their ink costs, not what their ar
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -56,15 +57,20 @@ def samples_per_segment(strokes: Strokes, size: int) -> int:
     return int(min(256, max(3, math.ceil(0.75 * math.sqrt(float(polygon.max()) * size)))))
 
 
+def in_own_precision(geometry):
+    """Run a function of strokes in the strokes' own precision, even under autocast: bf16
+    keeps 8 bits, a pixel at 256 px, and the torch rasteriser's gradients through points so
+    placed were noise."""
+    @functools.wraps(geometry)
+    def run(strokes: Strokes, *args):
+        with torch.autocast(strokes.points.device.type, enabled=False):
+            return geometry(strokes, *args)
+    return run
+
+
+@in_own_precision
 def centre_lines(strokes: Strokes, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sample every stroke's centre line: points (B, K, S*n+1, 2) and radii (B, K, S*n+1),
-    in the strokes' own precision even under autocast: bf16 keeps 8 bits, a pixel at 256 px,
-    and the torch rasteriser's gradients through points so placed were noise."""
-    with torch.autocast(strokes.points.device.type, enabled=False):
-        return _centre_lines(strokes, n)
-
-
-def _centre_lines(strokes: Strokes, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample every stroke's centre line: points (B, K, S*n+1, 2) and radii (B, K, S*n+1)."""
     b, k, _, _ = strokes.points.shape
     s = strokes.segments
     t = torch.linspace(0, 1, n + 1, device=strokes.points.device,
@@ -87,15 +93,10 @@ _HALVES = torch.tensor([[8, 0, 0, 0], [4, 4, 0, 0], [2, 4, 2, 0], [1, 3, 3, 1],
                         [0, 2, 4, 2], [0, 0, 4, 4]], dtype=torch.float64) / 8
 
 
+@in_own_precision
 def split_segments(strokes: Strokes) -> Strokes:
     """The same strokes with every cubic segment split in two at its middle: the same curves
-    and widths (radii are linear between joints), twice the control points to bend; in the
-    strokes' own precision under autocast, as `centre_lines`."""
-    with torch.autocast(strokes.points.device.type, enabled=False):
-        return _split_segments(strokes)
-
-
-def _split_segments(strokes: Strokes) -> Strokes:
+    and widths (radii are linear between joints), twice the control points to bend."""
     s = strokes.segments
     points = strokes.points
     to_points = points.new_zeros(6 * s + 1, 3 * s + 1)

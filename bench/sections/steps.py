@@ -17,16 +17,22 @@ STROKE_PRESETS = ("gray", "brush", "color", "hd-gray", "hd-color")
 HD_PARENTS = {"hd-gray": "gray", "hd-color": "color"}
 
 
+def _run(spec, folder: Path, name: str, **train):
+    """A training run of `spec` as `glyphart train` sets it up, from fresh weights, with
+    [train] keys replaced by `train`."""
+    from glyphart.train.run import set_up
+    spec = replace(spec, train=replace(spec.train, init_from="", **train))
+    return set_up(spec, folder / f"{name}.toml", False, "cpu")
+
+
 def library_step(spec, folder: Path, rasteriser: str, small: bool):
     """One call = one training step as `glyphart train` runs it (models, channel, penalties,
     Adam), on `rasteriser` ("torch": today's reference path; "kernel"), with the glyphs drawn
     at [model] size (today's) or, `small`, at the decoder's ([train] reader_until)."""
     from glyphart import strokes as S
-    from glyphart.train.run import set_up
     from glyphart.train.step import train_step
 
-    spec = replace(spec, train=replace(spec.train, reader_until=float(small), init_from=""))
-    run = set_up(spec, folder / f"{rasteriser}-{small}.toml", False, "cpu")
+    run = _run(spec, folder, f"{rasteriser}-{small}", reader_until=float(small))
 
     def step():
         S.rasteriser = rasteriser
@@ -41,25 +47,22 @@ def decoder_step(spec, folder: Path):
     rasteriser or channel can make a step cheaper than this."""
     import torch
 
-    from glyphart.train.run import set_up
     from glyphart.train.step import read_back_loss
 
-    run = set_up(replace(spec, train=replace(spec.train, init_from="")),
-                 folder / "decoder.toml", False, "cpu")
+    run = _run(spec, folder, "decoder")
     m = spec.model
-    size = m.size // m.decoder_pool
-    images = torch.rand(spec.train.batch, m.channels, size, size, requires_grad=True)
-    opt = torch.optim.Adam(run.dec.parameters())
+    images = torch.rand(spec.train.batch, m.channels, run.dec.input_size, run.dec.input_size,
+                        requires_grad=True)
     z = torch.randn(spec.train.batch, m.message_size)
 
-    def step():
+    def step():  # the run's Adam: the generator, without gradients, is left alone
         with run.autocast():
             read, _ = run.dec.locate_and_read(images)
         loss = read_back_loss(read.float(), z, "bits")
-        opt.zero_grad(set_to_none=True)
+        run.opt.zero_grad(set_to_none=True)
         images.grad = None
         loss.backward()
-        opt.step()
+        run.opt.step()
     return step
 
 
@@ -68,15 +71,10 @@ def generator_step(spec, folder: Path):
     network and the kernel, forward and backward (no channel, decoder or optimiser)."""
     import torch
 
-    from glyphart import strokes as S
-    from glyphart.train.run import set_up
-
-    run = set_up(replace(spec, train=replace(spec.train, init_from="")),
-                 folder / "generator.toml", False, "cpu")
+    run = _run(spec, folder, "generator")
     z = torch.randn(spec.train.batch, spec.model.message_size)
 
     def step():
-        S.rasteriser = "auto"
         with run.autocast():
             logits = run.gen.logits_of(run.gen.strokes(z))
         run.gen.zero_grad(set_to_none=True)

@@ -54,8 +54,7 @@ def look_penalty(images: torch.Tensor, train_spec, progress: float,
     if train_spec.composition > 0:
         # Eval's composition looks at the ink of all layers together: ink where any layer is.
         ink = 1 - (1 - images).prod(1)
-        # Blurred by a tenth of the cell, 64 px say as much as 256 (where the blur's 155 taps
-        # cost 3.4 s a step of hd-color).
+        # Blurred by a tenth of the cell, 64 px say as much as 256, at a 64th of the cost.
         if ink.shape[-1] > 64:
             ink = nn.functional.adaptive_avg_pool2d(ink, 64)
         penalty = penalty + train_spec.composition * mean_correlation(ink)
