@@ -272,6 +272,9 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
     with torch.no_grad():
         glyphs = preset.generator(z).float().cpu()
     bits_ref = set_bits(ref_sent, ref_read, layout)
+    from .boldness import LARGE_PX, boldness
+    from .render.glyphs import render_glyphs
+    large = render_glyphs(preset.generator, z[:8], LARGE_PX)
     extra = {"stroke_homes": stroke_homes(preset.generator, z)} \
         if spec.generator == "strokes" else {}
     if spec.inks:
@@ -280,7 +283,7 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
                   "shared_layout_per_ink": [m["shared_layout"] for m in alone],
                   "palette": preset.spec.render.palette, "bits_per_palette": per_palette}
     return {
-        **look_measures(glyphs), **extra,
+        **look_measures(glyphs), **boldness(glyphs, large), **extra,
         "bits_per_glyph": round(set_bits(own_sent, own_read, layout), 2),
         "bits_per_glyph_reference": round(bits_ref, 2),
         "identification_accuracy": round(identification_accuracy(ref_sent, ref_read, k, layout),

@@ -6,6 +6,8 @@ that field and sharpens it, so glyphs stay crisp at any size (like signed-distan
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import torch
 from torch import nn
 
@@ -23,6 +25,8 @@ def _norm(kind: str, width: int) -> nn.Module:
 
 
 class Generator(nn.Module):
+    message_tensors = {"project.weight": 1}  # its columns read the message (grow.py)
+
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
@@ -147,6 +151,8 @@ class Registration(nn.Module):
 
 
 class Decoder(nn.Module):
+    message_tensors = {"readout.weight": 0, "readout.bias": 0}  # a row a number (grow.py)
+
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
@@ -212,8 +218,6 @@ class StrokeGenerator(nn.Module):
         per_stroke = 2 * self.points_per_stroke + s + 1
         # An exchangeable stroke also has a centre: its control points are placed around it.
         self.set = StrokeSet(spec, per_stroke + 2) if spec.exchangeable else None
-        # A stroke placed by the message takes its centre from two message numbers instead.
-        self.placed = spec.place == "message"
         if self.set is None:
             self.body, w_in = _mlp(spec.message_size, spec.widths, spec.activation)
             self.head = nn.Linear(w_in, k * per_stroke)
@@ -222,27 +226,16 @@ class StrokeGenerator(nn.Module):
 
     def strokes(self, z: torch.Tensor) -> Strokes:
         """The strokes of messages z, in the glyph's unit square (x right, y down)."""
-        spec, k = self.spec, self.spec.strokes * (self.spec.inks or 1)
+        return place_strokes(self.spec, self.raw(z), z)
+
+    def features(self, z: torch.Tensor) -> torch.Tensor:
+        """What the head reads: (B, K, width) a stroke each for a set, else (B, width)."""
+        return self.set.features(z) if self.set is not None else self.body(z)
+
+    def raw(self, z: torch.Tensor) -> torch.Tensor:
+        """The network's numbers for each stroke of messages z, (B, K, numbers)."""
         raw = self.set(z) if self.set is not None else self.head(self.body(z))
-        raw = raw.float().view(len(z), k, -1)
-        if spec.detail:  # the detail head's numbers come last
-            raw, bends = raw[..., :-self.set.bends], raw[..., -self.set.bends:]
-        n = 2 * self.points_per_stroke
-        if self.placed:  # stroke i's centre is message numbers 2i, 2i + 1, uniform in the glyph
-            centres = PROBIT_TO_LOGIT * z[:, :2 * k].float().view(len(z), k, 2)
-            raw = torch.cat([centres, raw], -1)  # the head gives the points around it
-        if self.set is not None or self.placed:  # points near the stroke's centre (logits)
-            offsets = STROKE_REACH * torch.tanh(raw[..., 2:2 + n].unflatten(-1, (-1, 2)))
-            raw = torch.cat([offsets.add(raw[..., None, :2]).flatten(-2), raw[..., 2 + n:]], -1)
-        points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
-        low, high = spec.width
-        radii = 0.5 * (low + (high - low) * torch.sigmoid(raw[..., n:]))
-        strokes = Strokes(points.view(len(z), k, self.points_per_stroke, 2), radii, spec.taper)
-        if spec.detail:  # the same curves in halves, bent by the detail head (0 at the start)
-            strokes = split_segments(strokes)
-            bend = DETAIL_REACH * torch.tanh(bends.view(strokes.points.shape))
-            strokes = Strokes(strokes.points + bend, strokes.radii, spec.taper)
-        return strokes
+        return raw.float().view(len(z), self.spec.strokes * (self.spec.inks or 1), -1)
 
     def logits(self, z: torch.Tensor, size: int | None = None,
                rows: tuple[int, int] | None = None) -> torch.Tensor:
@@ -280,6 +273,56 @@ class StrokeGenerator(nn.Module):
         """Coverage in [0, 1], shape (B, layers, size, size)."""
         return torch.sigmoid(self.logits(z))
 
+    # -- growing from a parent preset (grow.py)
+
+    @property
+    def message_tensors(self) -> dict:
+        return {} if self.set is not None else {"body.0.weight": 1}
+
+    def message_places(self, parent: ModelSpec) -> torch.Tensor:
+        """Where each of the parent's message numbers sits in this message: a stroke's
+        numbers stay that stroke's."""
+        from .grow import centre_places, chunk_places
+        from .sets import SetLayout
+        m, n = self.spec, torch.arange(parent.message_size)
+        if parent.generator == "strokes" and parent.exchangeable and m.exchangeable:
+            return chunk_places(*(astuple(SetLayout.of(x)) for x in (parent, m)))
+        if parent.generator == "strokes" and parent.place == m.place == "message":
+            return centre_places(parent.message_size, 2 * parent.strokes * (parent.inks or 1),
+                                 m.message_size, 2 * m.strokes * (m.inks or 1))
+        return torch.where(n < m.message_size, n, -1)
+
+    def grow_from(self, parent_state: dict, parent: ModelSpec | None) -> dict:
+        """The stroke head grown from a parent of the same design with fewer segments (each
+        split by de Casteljau, the parent's strokes redrawn) or other strokes (grow.py)."""
+        from .grow import grow_stroke_head
+        return grow_stroke_head(self, parent_state, parent)
+
+
+def place_strokes(spec: ModelSpec, raw: torch.Tensor, z: torch.Tensor) -> Strokes:
+    """A stroke generator's numbers (B, K, numbers) -> its strokes: control points through a
+    sigmoid into the inset square (around each stroke's centre, for a set or strokes placed by
+    the message), radii into the width range, then [model] detail's bends."""
+    k, n = raw.shape[1], 2 * (3 * spec.segments + 1)
+    if spec.detail:  # the detail head's numbers come last
+        bends = 2 * (6 * spec.segments + 1)
+        raw, bends = raw[..., :-bends], raw[..., -bends:]
+    if spec.place == "message":  # stroke i's centre is message numbers 2i, 2i + 1, uniform
+        centres = PROBIT_TO_LOGIT * z[:, :2 * k].float().view(len(z), k, 2)
+        raw = torch.cat([centres, raw], -1)  # the head gives the points around it
+    if spec.exchangeable or spec.place == "message":  # points near the stroke's centre (logits)
+        offsets = STROKE_REACH * torch.tanh(raw[..., 2:2 + n].unflatten(-1, (-1, 2)))
+        raw = torch.cat([offsets.add(raw[..., None, :2]).flatten(-2), raw[..., 2 + n:]], -1)
+    points = spec.inset + (1 - 2 * spec.inset) * torch.sigmoid(raw[..., :n])
+    low, high = spec.width
+    radii = 0.5 * (low + (high - low) * torch.sigmoid(raw[..., n:]))
+    strokes = Strokes(points.view(len(z), k, n // 2, 2), radii, spec.taper)
+    if spec.detail:  # the same curves in halves, bent by the detail head (0 at the start)
+        strokes = split_segments(strokes)
+        bend = DETAIL_REACH * torch.tanh(bends.view(strokes.points.shape))
+        strokes = Strokes(strokes.points + bend, strokes.radii, spec.taper)
+    return strokes
+
 
 class StrokeSet(nn.Module):
     """The message as a set of strokes: each stroke drawn by one shared network from its own
@@ -310,14 +353,18 @@ class StrokeSet(nn.Module):
             nn.init.zeros_(self.detail.weight)
             nn.init.zeros_(self.detail.bias)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, N) -> (B, groups * strokes, per_stroke): raw stroke parameters, ink-major."""
+    def features(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, N) -> (B, groups * strokes, width): what the heads read, a stroke each."""
         chunks = z.view(len(z), self.groups * self.strokes, -1)
         e = self.embed(chunks)  # (B, K, width)
         if self.ink is not None:
             e = e + self.ink.repeat_interleave(self.strokes, 0)
         summary = e.mean(1, keepdim=True).expand_as(e)
-        h = self.body(torch.cat([e, summary], -1))
+        return self.body(torch.cat([e, summary], -1))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, N) -> (B, groups * strokes, per_stroke): raw stroke parameters, ink-major."""
+        h = self.features(z)
         return self.head(h) if self.detail is None else torch.cat([self.head(h),
                                                                    self.detail(h)], -1)
 
@@ -349,7 +396,9 @@ def _init_head(head: nn.Linear, w_in: int) -> None:
 
 
 def build_models(spec: ModelSpec) -> tuple[nn.Module, Decoder]:
-    generator = StrokeGenerator(spec) if spec.generator == "strokes" else Generator(spec)
+    from .kinds.shapes import ShapeGenerator
+    kinds = {"strokes": StrokeGenerator, "shapes": ShapeGenerator}
+    generator = kinds.get(spec.generator, Generator)(spec)
     return generator, Decoder(spec)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import atomic_path, write_text
 from .errors import GlyphartError
-from .spec import Spec, dump_spec, load_spec
+from .spec import Spec, dump_spec, load_spec, model_to_json
 
 BUILTIN_NAMES = ("seed", "brush", "gray", "color", "hd-gray", "hd-color")
 WEIGHTS_FORMAT = "glyphart-weights-1"
@@ -210,8 +210,9 @@ class Preset:
         import torch
         from .latent import messages as seeded
         if self.spec.model.generator != "strokes":
-            raise GlyphartError(f"preset {self.name!r} draws raster glyphs; strokes, SVG and "
-                                "fonts come from strokes presets such as brush")
+            raise GlyphartError(f"preset {self.name!r} draws {self.spec.model.generator} "
+                                "glyphs, which have no strokes; strokes presets such as brush "
+                                "have them")
         z = messages if isinstance(messages, torch.Tensor) else seeded(self, messages)
         with torch.no_grad():
             strokes = self.generator.strokes(z.to(self.device))
@@ -290,7 +291,7 @@ def save_weights(path: Path, spec: Spec, generator, decoder, dtype: str = "float
                 value = value.to(target)
             tensors[f"{prefix}.{key}"] = value.contiguous()
     metadata = {"format": WEIGHTS_FORMAT, "model_hash": spec.model_hash, "preset": spec.name,
-                "glyphart_version": __version__}
+                "glyphart_version": __version__, "model": model_to_json(spec.model)}
     metadata.update({k: str(v) for k, v in (extra or {}).items()})
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
@@ -381,6 +382,7 @@ def copy_preset(source: str, dest: str | Path | None = None, with_weights: bool 
     if target.exists() and not force:
         raise GlyphartError(f"{target} already exists; pass --force to overwrite it")
     spec.name = target.stem
+    grow_from_source(spec, files, source)
     write_text(target, dump_spec(spec))
     if with_weights:
         if not files.trained:
@@ -392,3 +394,10 @@ def copy_preset(source: str, dest: str | Path | None = None, with_weights: bool 
                 with atomic_path(dst) as tmp:
                     shutil.copyfile(src, tmp)
     return target
+
+
+def grow_from_source(spec: Spec, files: PresetFiles, source: str) -> None:
+    """A copy grows from the preset it was copied from ([train] init_from), when that has
+    weights; an untrained source passes on its own init_from."""
+    if files.trained:
+        spec.train.init_from = str(files.toml.resolve()) if _is_path(source) else files.name

@@ -34,6 +34,20 @@ def _f(default, *, lo=None, hi=None, choices=None, length=None, unset="", doc=""
 
 
 @dataclass
+class ShapesSpec:
+    """[model.shapes]: the shapes generator's own fields."""
+    grid: int = _f(16, choices=[8, 16, 32, 64],
+                   doc="field cells a side: no feature is much finer than a cell (the band "
+                       "limit; 8-16 at 64 px draws a few bold shapes)")
+    detail: bool = _f(False, doc="a second field on a grid twice as fine, started at zero: an hd "
+                                 "preset grows from its parent with the parent's glyphs, then "
+                                 "adds detail the parent's grid cannot hold")
+    softness: float = _f(0.7, lo=0.05, hi=8.0,
+                         doc="edge softness at the native size in pixels, in training (renders "
+                             "are always anti-aliased to about one output pixel)")
+
+
+@dataclass
 class ModelSpec:
     message_size: int = _f(64, lo=1, hi=4096, doc="numbers in a message")
     channels: int = _f(1, choices=[1, 3], doc="1 = grayscale, 3 = color")
@@ -41,9 +55,10 @@ class ModelSpec:
                    doc="colour presets: ink layers the generator draws, laid on paper with a "
                        "palette's inks at render time (left out: the channels are the picture)")
     size: int = _f(64, lo=8, hi=1024, doc="native image size in pixels")
-    generator: str = _f("resize", choices=["resize", "convtranspose", "strokes"],
+    generator: str = _f("resize", choices=["resize", "convtranspose", "strokes", "shapes"],
                         doc="resize = upsample + conv (no checkerboard); convtranspose = source's; "
-                            "strokes = a few brush strokes, drawn exactly at any size")
+                            "strokes = a few brush strokes, drawn exactly at any size; shapes = "
+                            "bold shapes, the level set of a smooth field, exact at any size")
     widths: list = _f([256, 128, 64, 32, 16], length=(1, 10), lo=1, hi=2048,
                       doc="generator channels per resolution, coarse to fine (each doubles)")
     decoder_widths: list = _f([16, 32, 64, 128, 256], length=(1, 10), lo=1, hi=2048,
@@ -97,13 +112,18 @@ class ModelSpec:
                       doc="strokes generator: control points stay this fraction of the side "
                           "away from the glyph's edges; below 0 strokes may run off the glyph "
                           "and are cut by its edge, like shapes cut by a frame")
+    shapes: ShapesSpec | None = _f(None, doc="[model.shapes]: the shapes generator's fields")
+
+    def __post_init__(self):
+        if self.generator == "shapes" and self.shapes is None:
+            self.shapes = ShapesSpec()
 
     @property
     def kind(self) -> str:
         """What an artist is told it draws: gray or color, and strokes for stroke presets."""
         return ("color" if self.channels == 3 else "gray") + \
             (f" {self.inks} inks" if self.inks else "") + \
-            (" strokes" if self.generator == "strokes" else "")
+            (f" {self.generator}" if self.generator in ("strokes", "shapes") else "")
 
     @property
     def layers(self) -> int:
@@ -267,6 +287,14 @@ class TrainSpec:
                                  "decoder_pool^2 fewer pixels to draw, warp and score. From it "
                                  "on, at [model] size, as eval reads them: the decoder ends on "
                                  "eval's own view (0 = never)")
+    sharpen: float = _f(0.0, lo=0.0, hi=1.0,
+                        doc="shapes generator: fraction of the run over which edges sharpen "
+                            "from 8x [model.shapes] softness to it: wide edges early let "
+                            "gradients reach every shape, crisp ones at the end are what "
+                            "renders show (0 = crisp from the start)")
+    margin: float = _f(0.0, lo=0.0, hi=100.0,
+                       doc="weight of a penalty on ink in the cell's outer tenth: shapes stand "
+                           "free inside the cell, not cut by its edge or drawn as a frame")
     loss: str = _f("mse", choices=["mse", "bits"],
                    doc="mse: mean squared read-back error; bits: the bits-per-glyph bound itself "
                        "(mean log of each dimension's error), which favours dimensions that "
@@ -322,7 +350,8 @@ class Spec:
 _HASHED_WHEN_SET = {"edge_margin": 0.0, "padding": "zeros", "register": False, "draft": 0,
                     "strokes": 4, "segments": 2, "width": [0.05, 0.14], "taper": 0.35,
                     "softness": 0.7, "inset": 0.12, "inks": 0,
-                    "exchangeable": False, "place": "learned", "detail": False}
+                    "exchangeable": False, "place": "learned", "detail": False,
+                    "shapes": None}
 
 
 def hash_model(model: ModelSpec) -> str:
@@ -431,6 +460,8 @@ def _build(cls, table: dict, where: str):
         f = fields[key]
         if cls is ChannelSpec:
             kwargs[key] = _build(_sub_type(key), value, f"[channel.{key}]")
+        elif cls is ModelSpec and key == "shapes":
+            kwargs[key] = _build(ShapesSpec, value, "[model.shapes]")
         elif cls is Spec and key in _TABLES:
             kwargs[key] = _build(_TABLES[key], value, f"[{key}]")
         else:
@@ -450,6 +481,9 @@ def spec_from_dict(data: dict, source: str = "<preset>") -> Spec:
 
 def _check_consistency(spec: Spec, source: str):
     m = spec.model
+    if m.shapes is not None and m.generator != "shapes":
+        raise GlyphartError(f"{source}: [model.shapes] belongs to the shapes generator; remove "
+                            f"it, or set [model] generator = \"shapes\"")
     stages = len(m.widths) - 1
     for name in ("homes", "spread"):
         if getattr(spec.train, name) and m.generator != "strokes":
@@ -486,6 +520,8 @@ def _check_consistency(spec: Spec, source: str):
             raise GlyphartError(f"{source}: [model] place = \"message\" needs two numbers "
                                 f"per stroke: message_size {m.message_size} must be at least "
                                 f"{2 * total} for {total} strokes")
+    elif m.generator == "shapes":
+        _check_shapes(m, source)
     elif spec.train.reader_until > 0:
         raise GlyphartError(f"{source}: [train] reader_until acts on strokes, which draw at "
                             f"any size; a {m.generator} generator draws at its own (remove it)")
@@ -528,6 +564,19 @@ def _check_consistency(spec: Spec, source: str):
         raise GlyphartError(f"{source}: [channel.color_jitter] needs [model] channels = 3; "
                             "remove the table for a gray preset")
     _check_render_colours(spec, source)
+
+
+def _check_shapes(m: ModelSpec, source: str):
+    if m.exchangeable or m.place != "learned" or m.detail:
+        raise GlyphartError(f"{source}: [model] exchangeable, place and detail act on strokes; "
+                            "a shapes generator has none (remove them; [model.shapes] detail "
+                            "adds a finer field)")
+    stages = len(m.widths) - 1
+    if 4 * 2 ** stages != m.shapes.grid:
+        raise GlyphartError(f"{source}: [model] widths has {len(m.widths)} entries; a shapes "
+                            f"generator's widths double from 4 cells to its grid of "
+                            f"{m.shapes.grid}, so it needs {m.shapes.grid.bit_length() - 2} "
+                            "(one per resolution)")
 
 
 def _check_render_colours(spec: Spec, source: str):
@@ -592,6 +641,17 @@ def spec_to_dict(spec: Spec) -> dict:
     return data
 
 
+def model_to_json(model: ModelSpec) -> str:
+    """The [model] table as JSON: weights carry it, so a preset grows from the model its
+    parent's weights were trained for, even after the parent's TOML is edited."""
+    table = spec_to_dict(Spec(model=model))["model"]
+    return json.dumps({k: v for k, v in table.items() if v is not None}, sort_keys=True)
+
+
+def model_from_json(text: str) -> ModelSpec:
+    return spec_from_dict({"model": json.loads(text)}, "the weights' [model]").model
+
+
 def dump_spec(spec: Spec) -> str:
     data = spec_to_dict(spec)
     lines = [f"name = {_toml_value(data['name'])}",
@@ -602,5 +662,9 @@ def dump_spec(spec: Spec) -> str:
             for sub, sv in values.items():
                 lines += ["", f"[channel.{sub}]"] + [f"{k} = {_toml_value(x)}" for k, x in sv.items()]
             continue
-        lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(x)}" for k, x in values.items()]
+        subs = {k: v for k, v in values.items() if isinstance(v, dict)}
+        lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(x)}" for k, x in values.items()
+                                       if k not in subs and x is not None]
+        for sub, sv in subs.items():
+            lines += ["", f"[{table}.{sub}]"] + [f"{k} = {_toml_value(x)}" for k, x in sv.items()]
     return "\n".join(lines) + "\n"

@@ -104,12 +104,11 @@ class Studio:
         every pixel's field is computed alone, so the bands join into the same bytes."""
         if len(z) != 1 or size is None or size < BAND_PX or self.threads < 2:
             return gen.logits(z, size)
-        strokes = gen.strokes(z)
         cuts = [size * i // self.threads for i in range(self.threads + 1)]
 
         def band(rows):
             with torch.no_grad():  # grad mode is per thread
-                return gen.logits_of(strokes, size, rows)
+                return gen.logits(z, size, rows)
         return torch.cat(list(self.bands.map(band, zip(cuts[:-1], cuts[1:]))), 2)
 
     def ink_table(self, preset, choice: PaintChoice) -> np.ndarray:

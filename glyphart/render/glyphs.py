@@ -16,7 +16,7 @@ from ..errors import GlyphartError
 from ..precision import native_bf16
 from ..strokes import Strokes, centre_lines
 from .enlarge import STYLES, draw, edge_sharpness, enlarge
-from .outline import field_outline, flatten, hatch_lines, stroke_outline
+from .outline import field_outline, flatten, hatch_lines, stroke_outline, traced_outline
 
 # Glyphs per generator call. At 256 px a larger batch's activations fall out of cache: hd-color
 # draws a glyph in 14 ms in batches of 8-16 and in 36 ms in one batch of 256 (one core, bf16),
@@ -113,7 +113,12 @@ def glyph_outlines(preset, z: torch.Tensor, side: float, clip: bool = True) -> l
         per_layer = layer_strokes(preset.strokes(z), layers)
         return [[stroke_outline(s[i:i + 1], side, clip) for s in per_layer]
                 for i in range(len(z))]
-    logits = generate_logits(preset.generator, z)
+    gen = preset.generator
+    if hasattr(gen, "outline_field"):  # a kind that samples its own field finely
+        with torch.no_grad():
+            fields = gen.outline_field(z.to(_device(gen))).float().cpu()
+        return [[traced_outline(field, side) for field in glyph] for glyph in fields]
+    logits = generate_logits(gen, z)
     return [[field_outline(field, side) for field in glyph] for glyph in logits]
 
 
@@ -138,9 +143,9 @@ def check_hatch(preset, hatch: float) -> None:
 
 def check_style(preset, style: str | None) -> None:
     """--style says how raster glyphs are enlarged; strokes are drawn exactly at every size."""
-    if style and draws_strokes(preset):
+    if style and draws_any_size(preset.generator):
         raise GlyphartError(f"--style sets how raster glyphs are enlarged; {preset.name!r} "
-                            "draws its strokes exactly at every size (drop --style)")
+                            "draws its glyphs exactly at every size (drop --style)")
 
 
 def pen_lines(preset, z: torch.Tensor, side: float, hatch: float = 0.0) -> list[list]:

@@ -97,10 +97,17 @@ def _square(size: float):
 def field_outline(logits: torch.Tensor, size: float):
     """The zero level of one logit field (H, W) as a Path of smooth cubic rings in a square of
     side `size`, y down; specks dropped, holes kept (winding fixed by skia-pathops)."""
+    n = logits.shape[-1] * TRACE_OVERSAMPLE
+    return traced_outline(enlarge_rows(logits[None, None].float(), n, n)[0, 0], size)
+
+
+def traced_outline(field: torch.Tensor, size: float):
+    """The zero level of a field already sampled finely (n x n pixel centres), as
+    `field_outline` gives it: smooth cubic rings, specks dropped, holes kept."""
     import contourpy
     import pathops
-    n = logits.shape[-1] * TRACE_OVERSAMPLE
-    field = enlarge_rows(logits[None, None].float(), n, n)[0, 0].double().numpy()
+    n = field.shape[-1]
+    field = field.double().numpy()
     # Sample points at the fine pixels' centres, plus the square's own edges (edge values
     # repeated), so shapes that touch the border close along it, as the raster's do.
     field = np.pad(field, 1, mode="edge")

@@ -60,12 +60,22 @@ def look_penalty(images: torch.Tensor, train_spec, progress: float,
         penalty = penalty + train_spec.composition * mean_correlation(ink)
     if each_stroke is not None:
         penalty = penalty + ramp * train_spec.homes * homes(each_stroke).mean()
+    if train_spec.margin > 0:
+        penalty = penalty + train_spec.margin * (images * _outer_tenth(images)).mean()
     low, high = train_spec.ink
     if low > 0 or high < 1:
         brightness = images.mean((2, 3))  # per channel: no colour may go dark and idle
         penalty = penalty + (nn.functional.relu(brightness - high)
                              + nn.functional.relu(low - brightness)).mean()
     return penalty
+
+
+def _outer_tenth(images: torch.Tensor) -> torch.Tensor:
+    """1 on the cell's outer tenth, 0 inside: a (H, W) mask."""
+    size = images.shape[-1]
+    u = (torch.arange(size, device=images.device) + 0.5) / size
+    edge = torch.minimum(u, 1 - u) < 0.1
+    return (edge[:, None] | edge[None, :]).to(images.dtype)
 
 
 UNIFORM_STD = 12 ** -0.5  # std of a uniform variable on [0, 1]

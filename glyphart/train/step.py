@@ -121,6 +121,8 @@ def train_step(run, progress: float) -> None:
     """One step at `progress` (0-1) through the run: the schedule, a fresh batch (this rank's
     share of it), the update with the gradients averaged over the ranks."""
     set_learning_rate(run, progress)
+    if hasattr(run.gen, "sharpen"):  # a kind whose edges sharpen over the run
+        run.gen.sharpen(progress, run.train_spec.sharpen)
     z = torch.randn(run.batch, run.spec.model.message_size, device=run.device)
     statistics = running_statistics(run)  # a skipped step must not leave NaN in them either
     loss, read = step_loss(run, z, progress)

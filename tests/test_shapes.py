@@ -1,0 +1,118 @@
+"""The shapes generator: bold shapes as the level set of a band-limited field, any size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import TINY, run_cli, write_tiny
+
+# A tiny shapes preset: a field of 8 cells a side drawn at 32 px, read back by a small decoder.
+TINY_SHAPES = TINY.replace("[model]", "[model]\ngenerator = \"shapes\"").replace(
+    "size = 16", "size = 32").replace("widths = [32, 16, 8]", "widths = [32, 16]").replace(
+    "[channel.noise]", "[model.shapes]\ngrid = 8\n\n[channel.noise]").replace(
+    "steps = 40", "steps = 30\nsharpen = 0.5")
+
+
+@pytest.fixture(scope="module")
+def trained_shapes(tmp_path_factory):
+    from glyphart.spec import load_spec
+    from glyphart.train import train
+    path = write_tiny(tmp_path_factory.mktemp("shapes"), TINY_SHAPES, "tiny-shapes")
+    train(load_spec(path), path, quiet=True, eval_messages=1024)
+    return path
+
+
+def test_gradients_reach_every_parameter_through_the_channel():
+    from glyphart.channel import build_channel
+    from glyphart.models import build_models
+    from glyphart.spec import spec_from_dict
+    import tomllib
+    spec = spec_from_dict(tomllib.loads(TINY_SHAPES.replace("[model.shapes]\ngrid = 8",
+                                                            "[model.shapes]\ngrid = 8\n"
+                                                            "detail = true")))
+    spec.model.widths = [32, 16]
+    gen, dec = build_models(spec.model)
+    torch.nn.init.normal_(gen.field_stack.heads[-1].weight, 0, 0.01)  # detail: started
+    channel = build_channel(spec.channel, spec.model.size)
+    z = torch.randn(8, spec.model.message_size)
+    dec(channel(gen(z))).pow(2).mean().backward()
+    missing = [n for n, p in gen.named_parameters() if p.grad is None or not p.grad.abs().sum()]
+    assert not missing
+
+
+def test_a_trained_shapes_preset_draws_the_same_glyph_at_two_sizes(trained_shapes):
+    from glyphart.presets import load_preset
+    from glyphart.render.glyphs import render_glyphs
+    preset = load_preset(str(trained_shapes))
+    z = torch.randn(4, preset.spec.model.message_size, generator=torch.Generator().manual_seed(3))
+    small = render_glyphs(preset.generator, z, 96) > 0.5
+    large = render_glyphs(preset.generator, z, 384) > 0.5
+    scaled = torch.nn.functional.avg_pool2d(large.float(), 4) > 0.5
+    inter, union = (small & scaled).sum(), (small | scaled).sum()
+    assert union > 0 and inter / union >= 0.95
+    # Crisp at any size: the edge is about a pixel at every size.
+    from glyphart.boldness import grey_per_edge
+    assert grey_per_edge(render_glyphs(preset.generator, z, 384)) <= 2.0
+
+
+def test_the_band_limit_holds_against_white_noise_enlarged_the_same_way(trained_shapes):
+    """The field's share of spectral energy above its grid's Nyquist frequency is no more than
+    the same B-spline enlargement gives white noise on that grid (measured here: white noise
+    about 0.01-0.02 at 8 cells drawn at 128 px; a smooth trained field less)."""
+    from glyphart.kinds.shapes import PAD, basis
+    from glyphart.presets import load_preset
+    preset = load_preset(str(trained_shapes))
+    gen, size, grid = preset.generator, 128, preset.spec.model.shapes.grid
+
+    def above_nyquist(field):
+        power = torch.fft.rfft2(field - field.mean((-2, -1), keepdim=True)).abs() ** 2
+        fy = torch.fft.fftfreq(size).abs().view(-1, 1) * size
+        fx = torch.fft.rfftfreq(size).view(1, -1) * size
+        high = torch.maximum(fy, fx) > grid / 2  # cycles per glyph side
+        return float((power * high).sum() / power.sum())
+
+    with torch.no_grad():
+        z = torch.randn(32, preset.spec.model.message_size)
+        trained = above_nyquist(gen.field(z, size))
+        b = basis(grid, size)
+        noise = torch.randn(32, 1, grid + 2 * PAD, grid + 2 * PAD)
+        reference = above_nyquist(b @ noise @ b.T)
+    assert 0 < reference < 0.1
+    assert trained <= reference, (trained, reference)
+
+
+def test_a_pdf_poster_of_shapes_matches_its_png_within_a_pixel(trained_shapes, tmp_path):
+    import pypdfium2
+    from PIL import Image
+    from scipy import ndimage
+    args = ["render", "--preset", str(trained_shapes), "--seeds", "0-5", "--size", "a5",
+            "--dpi", "80"]
+    run_cli(*args, "--poster", str(tmp_path / "p.pdf"), check_ok=True)
+    run_cli(*args, "--poster", str(tmp_path / "p.png"), check_ok=True)
+    pdf = pypdfium2.PdfDocument(tmp_path / "p.pdf")
+    vector = np.asarray(pdf[0].render(scale=80 / 72).to_pil().convert("L"), float)
+    pdf.close()
+    with Image.open(tmp_path / "p.png") as im:
+        raster = np.asarray(im.convert("L"), float)
+    vector = vector[:raster.shape[0], :raster.shape[1]]
+    paper = raster[0, 0]
+    ink_v, ink_r = (np.abs(a - paper) > 128 for a in (vector, raster))
+    assert ink_r.sum() > 100
+    # Within a pixel's width of an edge of either picture (a cell's cut edge may round
+    # to the next pixel row in the PDF renderer).
+    edge = (ink_r ^ ndimage.binary_erosion(ink_r)) | (ink_v ^ ndimage.binary_erosion(ink_v))
+    near_edge = ndimage.binary_dilation(edge, iterations=1)
+    assert not ((ink_v ^ ink_r) & ~near_edge).any()
+
+
+def test_shapes_fields_are_refused_where_they_do_not_fit(tmp_path):
+    from glyphart.errors import GlyphartError
+    from glyphart.spec import load_spec
+    wrong = TINY_SHAPES.replace("grid = 8", "grid = 16")
+    with pytest.raises(GlyphartError, match="widths"):
+        load_spec(write_tiny(tmp_path, wrong, "w"))
+    stray = TINY.replace("[channel.noise]", "[model.shapes]\ngrid = 8\n\n[channel.noise]")
+    with pytest.raises(GlyphartError, match=r"\[model.shapes\]"):
+        load_spec(write_tiny(tmp_path, stray, "s"))
