@@ -97,17 +97,41 @@ _HALVES = torch.tensor([[8, 0, 0, 0], [4, 4, 0, 0], [2, 4, 2, 0], [1, 3, 3, 1],
 def split_segments(strokes: Strokes) -> Strokes:
     """The same strokes with every cubic segment split in two at its middle: the same curves
     and widths (radii are linear between joints), twice the control points to bend."""
-    s = strokes.segments
+    to_points, to_radii = split_matrices(strokes.segments, range(strokes.segments))
     points = strokes.points
-    to_points = points.new_zeros(6 * s + 1, 3 * s + 1)
-    to_radii = points.new_zeros(2 * s + 1, s + 1)
-    for j in range(s):
-        to_points[6 * j:6 * j + 6, 3 * j:3 * j + 4] = _HALVES.to(points.dtype)
-        to_radii[2 * j, j] = 1
-        to_radii[2 * j + 1, j:j + 2] = 0.5
-    to_points[-1, -1] = to_radii[-1, -1] = 1
-    return Strokes(torch.einsum("nm,bkmd->bknd", to_points, points),
+    return Strokes(torch.einsum("nm,bkmd->bknd", to_points.to(points.dtype), points),
                    strokes.radii @ to_radii.T.to(strokes.radii.dtype), strokes.taper)
+
+
+def split_matrices(s: int, which) -> tuple[torch.Tensor, torch.Tensor]:
+    """(points (3T+1, 3S+1), radii (T+1, S+1)), float64: the control points and joint radii
+    of S-segment strokes with the segments in `which` split at their middle by de Casteljau
+    (T = S + len(which)); the same curves, radii linear between joints."""
+    which = set(which)
+    points, radii = [], []
+    for j in range(s):
+        unit = torch.eye(3 * s + 1, dtype=torch.float64)[3 * j:3 * j + 4]
+        joint = torch.eye(s + 1, dtype=torch.float64)[j:j + 2]
+        points.append(_HALVES @ unit if j in which else unit[:3])
+        radii += [joint[:1], joint.mean(0, keepdim=True)] if j in which else [joint[:1]]
+    points.append(torch.eye(3 * s + 1, dtype=torch.float64)[-1:])
+    radii.append(torch.eye(s + 1, dtype=torch.float64)[-1:])
+    return torch.cat(points), torch.cat(radii)
+
+
+def segment_map(s: int, target: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """split_matrices from S segments to `target` >= S: segments split at their middle,
+    spread along the stroke, round after round until there are enough; None for fewer."""
+    if target < s:
+        return None
+    to_points = torch.eye(3 * s + 1, dtype=torch.float64)
+    to_radii = torch.eye(s + 1, dtype=torch.float64)
+    while s < target:
+        n = min(s, target - s)
+        step_points, step_radii = split_matrices(s, {(2 * i + 1) * s // (2 * n)
+                                                     for i in range(n)})
+        to_points, to_radii, s = step_points @ to_points, step_radii @ to_radii, s + n
+    return to_points, to_radii
 
 
 def _segment_controls(points: torch.Tensor, s: int) -> torch.Tensor:

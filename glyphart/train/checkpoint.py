@@ -68,23 +68,37 @@ def load_checkpoint(path: Path, spec: Spec, gen, dec, opt) -> dict:
 
 
 def init_from(name: str, gen, dec) -> dict:
-    """Copy every tensor of another preset's weights whose name and shape match (warm start:
-    an HD preset grows from the low-resolution preset whose trunk and decoder it shares)."""
+    """Grow from another preset's weights (grow.py): every tensor that carries over does, the
+    parent's glyphs drawn from the first step where the change allows it. Returns the record's
+    account: counts, and each tensor under what became of it."""
+    from ..grow import grow
     from ..presets import find
     files = find(name)
     if not files.trained:
         raise GlyphartError(f"[train] init_from = {name!r}: that preset has no weights; "
                             f"train it first")
-    tensors, _ = read_tensors(files.weights, "weights file", f"retrain {name}")
-    copied = total = 0
-    for prefix, module in (("generator", gen), ("decoder", dec)):
-        state = module.state_dict()
-        for key, value in state.items():
-            total += 1
-            source = tensors.get(f"{prefix}.{key}")
-            if source is not None and source.shape == value.shape:
-                state[key] = source.to(value.dtype)
-                copied += 1
-        module.load_state_dict(state)
-    return {"preset": name, "weights": str(files.weights.name), "tensors_copied": copied,
-            "tensors_total": total}
+    tensors, meta = read_tensors(files.weights, "weights file", f"retrain {name}")
+    parent_model, known_from = parent_model_of(files, meta)
+    report = grow(gen, dec, tensors, parent_model, name)
+    total = sum(len(names) for how, names in report.items() if how != "dropped")
+    return {"preset": name, "weights": str(files.weights.name),
+            "tensors_copied": len(report["copied"]), "tensors_total": total,
+            "parent_model": known_from, "tensors": {k: v for k, v in report.items() if v}}
+
+
+def parent_model_of(files, meta: dict):
+    """(the [model] its weights were trained for, where that was read): the weights' own
+    record of it, else its TOML when the hash says it is unedited since; else (None, ...)."""
+    from ..spec import load_spec, model_from_json
+    if meta.get("model"):
+        try:
+            return model_from_json(meta["model"]), "weights"
+        except (GlyphartError, ValueError):
+            pass
+    try:
+        spec = load_spec(files.toml)
+    except GlyphartError:
+        return None, "unknown (its TOML does not load)"
+    if spec.model_hash == meta.get("model_hash"):
+        return spec.model, "toml"
+    return None, "unknown (its TOML was edited since it was trained: carried by shape alone)"
