@@ -375,6 +375,16 @@ def study_cmd(name, preset_name, out, minutes, repeats, quick, quiet):
 @click.option("--per-page", type=Int(1, 1_000_000), default=24, show_default=True,
               help="Glyphs per poster page with {page} in the name.")
 @click.option("--force", is_flag=True, help="Batch posters: redo files that are already done.")
+@click.option("--separations", type=click.Choice(["files", "pages"]), is_flag=False,
+              flag_value="files", help="Also write one master per ink for a printer (riso, "
+              "screen): black-on-white grayscale PNG, DeviceGray PDF or SVG, named NAME-ink1-"
+              "0078bf.png or where {ink} stands in the name; `pages`: one PDF, a page per ink.")
+@click.option("--marks", is_flag=True, help="Separations: crop marks and registration targets "
+              "on a border round the page (the composite's too).")
+@click.option("--trap", type=Number(0, 10), help="Separations with --blend over: lower inks "
+              "run this many mm under the inks that knock them out.")
+@click.option("--ink-density", help="Separations: each master lightened, one value per ink "
+              "from 0 to 1, e.g. 1,0.8,0.6.")
 @click.option("--video-grid", default="1x1", show_default=True,
               help="Video cells ROWSxCOLS; each cell morphs along its own path.")
 @click.option("--seconds", type=Number(0, 1e9, lo_open=True), help="Video length.")
@@ -397,8 +407,8 @@ def render_cmd(preset_name, seeds, message_files, pick, sheet, poster, video, pl
                palette, inks, paper,
                blend, style,
                grid, glyph_px, gap, labels, size, dpi, landscape, margin, layout, per_page,
-               force, video_grid, seconds, frames_per_key, fps, interp, video_px, crf, speed,
-               device, quiet):
+               force, separations, marks, trap, ink_density, video_grid, seconds, frames_per_key,
+               fps, interp, video_px, crf, speed, device, quiet):
     """Render glyph sheets, print posters and looping videos from a trained preset.
 
     Under torchrun (`torchrun --nproc-per-node N -m glyphart render ... --poster
@@ -406,20 +416,22 @@ def render_cmd(preset_name, seeds, message_files, pick, sheet, poster, video, pl
     manifest.json beside them."""
     from .presets import safe_file_name
     from .render.api import Render
+    from .render.separations import options as separation_options
     _refuse_ignored_options(click.get_current_context(), sheet=sheet, poster=poster, video=video,
                             plot=plot)
+    seps = separation_options(separations, marks, trap, ink_density)
     job = Render.load(preset_name, seeds=seeds, message_files=message_files, palette=palette,
                       inks=inks, paper=paper, blend=blend, style=style, pick=pick,
                       device=device)
     if not (sheet or poster or video or plot):
         sheet = str(Path("outputs") / f"{safe_file_name(job.preset.name)}-sheet.png")
     if sheet:
-        path = job.sheet(sheet, grid=grid, glyph_px=glyph_px, gap=gap, labels=labels)
-        _done(path, quiet)
+        _done(job.sheet(sheet, grid=grid, glyph_px=glyph_px, gap=gap, labels=labels,
+                        separations=seps), quiet)
     if poster:
         for path in job.posters(poster, size=size, dpi=dpi, landscape=landscape, margin=margin,
                                 layout=layout, grid=grid, per_page=per_page, force=force,
-                                quiet=quiet):
+                                quiet=quiet, separations=seps):
             _done(path, quiet)
         if job.skipped and not quiet:
             click.echo(f"skipped {len(job.skipped)} poster(s) already done with these "
@@ -441,6 +453,8 @@ _OPTION_OUTPUTS = {
     "landscape": ("poster", "plot"), "margin": ("poster", "plot"), "layout": ("poster",),
     "pen": ("plot",), "hatch": ("plot",),
     "per_page": ("poster",), "force": ("poster",), "video_grid": ("video",),
+    "separations": ("sheet", "poster"), "marks": ("sheet", "poster"),
+    "trap": ("sheet", "poster"), "ink_density": ("sheet", "poster"),
     "seconds": ("video",), "frames_per_key": ("video",), "fps": ("video",), "interp": ("video",),
     "video_px": ("video",), "crf": ("video",), "speed": ("video",),
 }
@@ -558,9 +572,11 @@ def gallery_cmd(folder, quiet):
     _done(write_gallery(folder), quiet)
 
 
-def _done(path, quiet):
-    if not quiet:
-        click.echo(f"wrote {path}")
+def _done(paths, quiet):
+    """Report a file written, or each of a list (a composite and its masters)."""
+    for path in paths if isinstance(paths, list) else [paths]:
+        if not quiet:
+            click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

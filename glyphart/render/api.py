@@ -29,7 +29,7 @@ from ..errors import GlyphartError
 from ..latent import compact_seeds, messages, parse_seeds
 from ..presets import safe_file_name
 from ..progress import Progress
-from . import compose, glyphs
+from . import compose, glyphs, separations as separate
 from .layouts import font as font_layout
 from .layouts.grid import parse_grid
 from .layouts.page import page_size
@@ -183,7 +183,9 @@ class Render:
 
     # -- outputs ------------------------------------------------------------------------------
 
-    def sheet(self, path, grid=None, glyph_px=None, gap=None, labels=False) -> Path:
+    def sheet(self, path, grid=None, glyph_px=None, gap=None, labels=False,
+              separations: separate.Separations | None = None) -> Path | list[Path]:
+        """The sheet's path; with `separations`, the composite's and its masters' paths."""
         one_process("a sheet")
         if Path(path).suffix.lower() not in PAGE_FORMATS:
             raise GlyphartError(f"--sheet {path}: sheets are written as PNG, SVG or PDF; end "
@@ -193,15 +195,19 @@ class Render:
                                 "have; drop --labels or --message")
         seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
         return render_sheet(self.preset, seeds, path, grid=grid, glyph_px=glyph_px, gap=gap,
-                            labels=labels, look=self.look, z=z, extra=self._extra_params())
+                            labels=labels, look=self.look, z=z, extra=self._extra_params(),
+                            separations=separations)
 
     def posters(self, template, size="a3", dpi=300.0, landscape=False, margin=None,
-                layout=None, grid=None, per_page=24, force=False, quiet=False):
+                layout=None, grid=None, per_page=24, force=False, quiet=False,
+                separations: separate.Separations | None = None):
         """Write one poster, or one per seed / page when the name holds {seed} or {page}.
-        Yields the paths written; files already done with the same parameters are skipped."""
+        Yields the paths written (with `separations`, each composite's and then its masters');
+        files already done with the same parameters are skipped."""
         page_size(size, dpi, landscape)  # validate before any work
         seeds, z = self.glyphs(self.preset.spec.render.sheet_seeds)
         fields = template_fields(template)
+        self._check_separations(separations, template, "ink" in fields)
         layout = layout or ("hero" if "seed" in fields else "grid")
         shape = parse_grid(grid)
         if "seed" in fields:
@@ -215,12 +221,13 @@ class Render:
         else:
             jobs = [({}, seeds, z)]
         preset_name = safe_file_name(self.preset.name)
-        batch = bool(fields - {"preset"})
+        batch = bool(fields - {"preset", "ink"})
         if not batch:
             one_process("a single poster")
         plan = functools.partial(plan_poster, self.preset, size=size, dpi=dpi,
                                  landscape=landscape, layout=layout, margin_in=margin,
-                                 grid=shape, look=self.look, extra=self._extra_params())
+                                 grid=shape, look=self.look, extra=self._extra_params(),
+                                 separations=separations)
         # Under torchrun each rank draws its share of a batch (distributed.shard).
         mine = distributed.shard(jobs) if batch else jobs
         if batch:
@@ -228,22 +235,40 @@ class Render:
         with Progress(len(mine), "posters", quiet=quiet or len(jobs) == 1 or
                       not distributed.is_main(), unit="file") as bar:
             for values, job_seeds, job_z in mine:
-                path = Path(template.format(preset=preset_name, **values))
+                path = Path(template.format(preset=preset_name, ink=separate.INK_FIELD, **values))
                 poster = plan(job_seeds, z=job_z)
                 # Batch exports resume: a complete poster with this very metadata is kept.
-                if batch and not force and already_done(path, poster.params):
+                if batch and not force and all(already_done(*file) for file in
+                                               self._files(poster, path)):
                     self.skipped.append(path)
                     bar.update()
                     continue
-                yield draw_poster(self.preset, poster, path, self.look)
+                written = draw_poster(self.preset, poster, path, self.look)
+                yield from written if isinstance(written, list) else [written]
                 bar.update()
         if batch:  # once every rank's files are written, rank 0 lists them all
             distributed.barrier()
             if distributed.is_main():
-                write_manifest([(Path(template.format(preset=preset_name, **values)), job_seeds)
-                                for values, job_seeds, _ in jobs], template,
-                               plan(jobs[0][1], z=jobs[0][2]).params)
+                first = plan(jobs[0][1], z=jobs[0][2])
+                write_manifest([(self._files(first, Path(template.format(
+                    preset=preset_name, ink=separate.INK_FIELD, **values))), job_seeds)
+                    for values, job_seeds, _ in jobs], template, first.params)
             distributed.stop()
+
+    def _check_separations(self, seps, path, named_by_ink: bool) -> None:
+        if named_by_ink and not seps:
+            raise GlyphartError("{ink} in a poster name stands for each master's ink; add "
+                                "--separations or drop {ink}")
+        if seps:
+            separate.check(seps, self.look.paint(self.preset), self.look.palette, path)
+
+    def _files(self, poster: "PosterPlan", path: Path) -> list[tuple[Path, dict]]:
+        """(file, metadata) of each file a poster is written as: itself, or with separations
+        its composite and masters."""
+        if not poster.separations:
+            return [(path, poster.params)]
+        return separate.outputs(poster.params, poster.separations,
+                                self.look.paint(self.preset), path)
 
     def plot(self, path, size="a3", landscape=False, margin=None, grid=None, pen=0.5,
              hatch=0.0) -> Path:
@@ -318,8 +343,10 @@ _EM = Em(font_layout.UNITS_PER_EM, font_layout.SQUARE, font_layout.DESCENT)
 def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | None = None,
                  glyph_px: int | None = None, gap: int | None = None, labels: bool = False,
                  look: Look | None = None, z: torch.Tensor | None = None,
-                 extra: dict | None = None) -> Path:
-    """Write a glyph sheet (PNG, SVG or PDF) for `seeds` (or messages `z`); returns its path."""
+                 extra: dict | None = None,
+                 separations: separate.Separations | None = None) -> Path | list[Path]:
+    """Write a glyph sheet (PNG, SVG or PDF) for `seeds` (or messages `z`); returns its path
+    (with `separations`: the composite's and its masters')."""
     seed_list = parse_seeds(seeds) if isinstance(seeds, str) else list(seeds)
     shape = parse_grid(grid)
     r = preset.spec.render
@@ -334,6 +361,12 @@ def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | N
                             "use a larger --grid or fewer glyphs")
     options = SheetOptions(grid or "auto", glyph_px or "native", gap, labels)
     params = provenance("sheet", preset, seed_list, options, look, extra)
+    if separations:
+        if labels:
+            raise GlyphartError("--labels prints seed numbers that no master carries (a "
+                                "separated sheet is its glyphs alone); drop --labels")
+        separate.check(separations, look.paint(preset), look.palette, path)
+        params["separations"] = asdict(separations)
     z = messages(preset, seed_list) if z is None else z
     paint = look.paint(preset)
     vector = _is_vector(path)
@@ -342,6 +375,8 @@ def render_sheet(preset, seeds: str | list[int], path: str | Path, grid: str | N
                             "SVG and PDF")
     layout = sheet_layout(len(z), cols, glyph_px or preset.spec.model.size, gap,
                           check_pixels=not vector)
+    if separations:
+        return separate.draw_sheet(preset, z, layout, look, separations, params, path)
     if vector:
         return _write_page(path, glyphs.cell_outlines(preset, z, layout.cells), layout.cells,
                            layout.width, layout.height, paint, params)
@@ -357,13 +392,15 @@ class PosterPlan:
     cells: list
     z: torch.Tensor
     params: dict  # the metadata the poster carries
+    separations: separate.Separations | None = None  # written with a master per ink
 
 
 def plan_poster(preset, seeds: list[int], size: str = "a3", dpi: float = 300,
                 landscape: bool = False, layout: str = "grid", margin_in: float | None = None,
                 gap: float = GAP_FRAC, grid: tuple[int, int] | None = None,
                 look: Look | None = None, z: torch.Tensor | None = None,
-                extra: dict | None = None) -> PosterPlan:
+                extra: dict | None = None,
+                separations: separate.Separations | None = None) -> PosterPlan:
     look = look or Look.from_preset(preset)
     page_size(size, dpi, landscape)  # a bad size is refused before the glyphs are made
     z = messages(preset, seeds) if z is None else z
@@ -372,11 +409,15 @@ def plan_poster(preset, seeds: list[int], size: str = "a3", dpi: float = 300,
     page = placed.page
     options = PageOptions(size, dpi, f"{page.width}x{page.height}", landscape, layout,
                           f"{grid[0]}x{grid[1]}" if grid else "auto", placed.margin_px, gap)
-    return PosterPlan(page, placed.cells, z,
-                      provenance("poster", preset, seeds, options, look, extra))
+    params = provenance("poster", preset, seeds, options, look, extra)
+    if separations:
+        params["separations"] = asdict(separations)
+    return PosterPlan(page, placed.cells, z, params, separations)
 
 
-def draw_poster(preset, plan: PosterPlan, path: str | Path, look: Look) -> Path:
+def draw_poster(preset, plan: PosterPlan, path: str | Path, look: Look) -> Path | list[Path]:
+    if plan.separations:
+        return separate.draw_poster(preset, plan, path, look)
     paint = look.paint(preset)
     page = plan.page
     if _is_vector(path):
@@ -506,21 +547,22 @@ def template_fields(template: str) -> set[str]:
     except ValueError as e:
         raise GlyphartError(f"bad poster name {template!r}: {e}") from None
     found = {f for _, f, _, _ in parsed if f is not None}
-    unknown = found - {"preset", "seed", "page"}
+    unknown = found - {"preset", "seed", "page", "ink"}
     if unknown:
         raise GlyphartError(f"bad poster name {template!r}: unknown field "
-                            f"{{{sorted(unknown)[0]}}}; use {{preset}}, {{seed}} or {{page}}")
+                            f"{{{sorted(unknown)[0]}}}; use {{preset}}, {{seed}}, {{page}} or "
+                            "{ink}")
     if {"seed", "page"} <= found:
         raise GlyphartError("use {seed} or {page} in a poster name, not both")
     try:
-        names = {template.format(preset="p", seed=s, page=s + 1) for s in (0, 1, 10)}
+        names = {template.format(preset="p", seed=s, page=s + 1, ink="i") for s in (0, 1, 10)}
     except (ValueError, TypeError, KeyError, IndexError) as e:
         raise GlyphartError(f"bad poster name {template!r}: {e}; write fields plainly, e.g. "
                             "{seed} or {seed:04d}") from None
     if found & {"seed", "page"} and len(names) < 3:
         raise GlyphartError(f"bad poster name {template!r}: different seeds or pages would "
                             "share one file name")
-    if Path(template.format(preset="p", seed=0, page=1)).suffix.lower() not in (
+    if Path(template.format(preset="p", seed=0, page=1, ink="i")).suffix.lower() not in (
             ".png", ".svg", ".pdf"):
         raise GlyphartError(f"bad poster name {template!r}: posters are written as PNG, SVG or "
                             "PDF; end the name in .png, .svg or .pdf")
@@ -530,15 +572,23 @@ def template_fields(template: str) -> set[str]:
 MANIFEST_FORMAT = "glyphart-manifest-1"
 
 
-def write_manifest(files: list[tuple[Path, list[int]]], template: str, params: dict) -> Path:
+def write_manifest(files: list[tuple[list[tuple[Path, dict]], list[int]]], template: str,
+                   params: dict) -> Path:
     """manifest.json in the batch's folder: every file of the export (relative to it) with its
-    seeds, and what they share (the preset, its weights, the options). The same export gives
-    the same manifest however many processes drew it."""
-    folder = Path(os.path.commonpath([path.parent.absolute() for path, _ in files]))
+    seeds and its separations, if any, and what they share (the preset, its weights, the
+    options). The same export gives the same manifest however many processes drew it."""
+    folder = Path(os.path.commonpath([path.parent.absolute() for written, _ in files
+                                      for path, _ in written]))
+
+    def shown(path: Path) -> str:
+        return path.absolute().relative_to(folder).as_posix()
+
     shared = {k: v for k, v in params.items() if k != "seeds"}
     manifest = {"format": MANIFEST_FORMAT, **shared, "template": Path(template).name,
-                "files": [{"file": path.absolute().relative_to(folder).as_posix(),
-                           "seeds": compact_seeds(seeds)} for path, seeds in files]}
+                "files": [{"file": shown(written[0][0]), "seeds": compact_seeds(seeds)} |
+                          ({"separations": [shown(path) for path, _ in written[1:]]}
+                           if written[1:] else {})
+                          for written, seeds in files]}
     path = folder / "manifest.json"
     write_text(path, json.dumps(manifest, indent=1) + "\n")
     return path

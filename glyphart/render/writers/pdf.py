@@ -21,9 +21,35 @@ def write_pdf(path: str | Path, outlines: list[list], cells, width: int, height:
     """One page of width x height pixels at `dpi` (sheets: 96), glyph i's outline per ink
     (outlines[i][layer]) filled in its cell (x, y, side) in pixels, each ink a path of its own
     in its (fill, blend)."""
+    from fpdf.enums import BlendMode
+
+    pdf, scale = _document(width, height, params, dpi)
+    pdf.add_page()
+    pdf.set_fill_color(*paper)
+    pdf.rect(0, 0, width * scale, height * scale, style="F")
+    for layer, (fill, blend) in enumerate(fills):
+        mode = BlendMode.MULTIPLY if blend == "multiply" else BlendMode.NORMAL
+        _fill(pdf, [glyph[layer] for glyph in outlines], cells, scale, fill, mode)
+    return _save(pdf, path)
+
+
+def write_gray_pdf(path: str | Path, pages: list[tuple[list, float]], cells, width: int,
+                   height: int, *, params: dict, dpi: float | None = None) -> Path:
+    """Masters for a printer: one page per (outlines, amount), glyph i's outline filled in its
+    cell in DeviceGray at that amount of black (1: 100 % black), on white (no paper drawn)."""
+    from fpdf.drawing import DeviceGray
+    from fpdf.enums import BlendMode
+
+    pdf, scale = _document(width, height, params, dpi)
+    for outlines, amount in pages:
+        pdf.add_page()
+        _fill(pdf, outlines, cells, scale, DeviceGray(1 - amount), BlendMode.NORMAL)
+    return _save(pdf, path)
+
+
+def _document(width: int, height: int, params: dict, dpi: float | None):
+    """A PDF of pages width x height pixels at `dpi`, carrying `params`; and points per pixel."""
     from fpdf import FPDF
-    from fpdf.drawing import PaintedPath
-    from fpdf.enums import BlendMode, PathPaintRule
 
     scale = POINTS_PER_INCH / (dpi or SCREEN_DPI)
     pdf = FPDF(unit="pt", format=(width * scale, height * scale))
@@ -32,18 +58,25 @@ def write_pdf(path: str | Path, outlines: list[list], cells, width: int, height:
     pdf.set_title(f"glyphart {params.get('kind', 'page')}: {params.get('preset', '')}")
     pdf.set_subject(metadata_json(params))
     pdf.set_creation_date(FIXED_DATE)
-    pdf.add_page()
-    pdf.set_fill_color(*paper)
-    pdf.rect(0, 0, width * scale, height * scale, style="F")
-    for layer, (fill, blend) in enumerate(fills):
-        drawing = PaintedPath()
-        drawing.style.paint_rule = PathPaintRule.FILL_NONZERO
-        drawing.style.fill_color = fill
-        drawing.style.stroke_color = None
-        drawing.style.blend_mode = BlendMode.MULTIPLY if blend == "multiply" else BlendMode.NORMAL
-        for glyph, (x, y, _) in zip(outlines, cells):
-            _trace(drawing, glyph[layer], x, y, scale)
-        pdf.draw_path(drawing, copy=False)  # a fresh path: no need for fpdf2's deep copy
+    return pdf, scale
+
+
+def _fill(pdf, outlines: list, cells, scale: float, colour, blend) -> None:
+    """One path of outlines (outlines[i] in cell i) filled in `colour` with `blend`."""
+    from fpdf.drawing import PaintedPath
+    from fpdf.enums import PathPaintRule
+
+    drawing = PaintedPath()
+    drawing.style.paint_rule = PathPaintRule.FILL_NONZERO
+    drawing.style.fill_color = colour
+    drawing.style.stroke_color = None
+    drawing.style.blend_mode = blend
+    for outline, (x, y, _) in zip(outlines, cells):
+        _trace(drawing, outline, x, y, scale)
+    pdf.draw_path(drawing, copy=False)  # a fresh path: no need for fpdf2's deep copy
+
+
+def _save(pdf, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         pdf.output(str(tmp))
     return Path(path)
