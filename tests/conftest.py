@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+# Every test's reads are audited: one that opens a file outside the repository fails.
+from read_audit import (pytest_make_collect_report, pytest_runtest_call,  # noqa: F401
+                        pytest_runtest_makereport, pytest_runtest_setup,
+                        pytest_runtest_teardown)
+
 TINY = """
 name = "tiny"
 description = "a tiny test preset"
