@@ -185,12 +185,18 @@ def preset_show(name):
                    "kept as NAME.safetensors.~N~.")
 @click.option("--video", type=click.Path(dir_okay=False),
               help="Also write a training video (.webm/.mp4/.gif) of 64 fixed glyphs.")
+@click.option("--preview", type=click.Path(dir_okay=False),
+              help="Write the 64 fixed glyphs to this PNG as training goes (renamed into "
+                   "place); the .json beside it has the step, speed, time left, loss and bits.")
+@click.option("--preview-every", type=Int(0, 10_000_000), default=0, show_default=True,
+              help="Steps between --preview sheets; 0: about once a second.")
 @device_option("train")
 @click.option("--eval-messages", type=Int(0, 1_000_000), default=4096, show_default=True,
               help="Messages of the evaluation after training (0 skips it; the record says so).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @reports_errors
-def train_cmd(preset, steps, minutes, resume, out, video, device, eval_messages, quiet):
+def train_cmd(preset, steps, minutes, resume, out, video, preview, preview_every, device,
+              eval_messages, quiet):
     """Train PRESET (a name or a .toml path).
 
     Retraining keeps the previous weights and record as numbered backups
@@ -212,7 +218,8 @@ def train_cmd(preset, steps, minutes, resume, out, video, device, eval_messages,
         click.echo(f"note: the user preset {out} shadows the built-in {out.stem!r}: from now "
                    f"on `{out.stem}` means this copy (`glyphart presets` lists both)", err=True)
     record = train(spec, out, steps=steps, minutes=minutes, resume=resume, video=video,
-                   device=device, quiet=quiet, eval_messages=eval_messages)
+                   device=device, quiet=quiet, eval_messages=eval_messages, preview=preview,
+                   preview_every=preview_every)
     if not record:  # a torchrun rank other than 0: rank 0 reports
         return
     for backup in record.get("previous_weights_kept_as", []):

@@ -21,7 +21,8 @@ from ..presets import refuse_builtin
 from ..progress import Progress
 from ..spec import Spec
 from .checkpoint import save_checkpoint
-from .record import add_evaluation, save_results, training_record, write_record
+from .preview import Preview
+from .record import add_evaluation, save_results, save_stopped, training_record, write_record
 from .run import Clock, run_spec, set_up
 from .step import train_step
 from .video import TrainingVideo
@@ -30,14 +31,18 @@ from .video import TrainingVideo
 def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None = None,
           resume: bool = False, video: str | Path | None = None, device: str = "cpu",
           quiet: bool = False, evaluate_after: bool = True, eval_messages: int = 4096,
-          monitor=None) -> dict:
+          monitor=None, preview: str | Path | None = None, preview_every: int = 0) -> dict:
     """Train `spec`, writing out (TOML), weights and record beside it. Returns the record.
 
     `monitor(step, generator, decoder)`, if given, runs after every step; returning True
     stops training there (benchmarks use it to time how fast a recipe reaches a quality). Its
     own time is not the training's: it counts toward neither the minutes, the schedule (learning
     rate, look ramp) nor the record's CPU minutes, so a monitored run trains as an unmonitored
-    one does."""
+    one does.
+
+    `preview`: a PNG the 64 fixed glyphs are written to every `preview_every` steps (0: about
+    once a second), with the run's numbers in its .json beside it (preview.py); off the clock
+    too."""
     out = Path(out)
     refuse_builtin(out, "train it")
     what = f"a training of {out}"
@@ -45,18 +50,23 @@ def train(spec: Spec, out: Path, steps: int | None = None, minutes: float | None
     try:
         with distributed.held_by_main(lambda: exclusive_lock(out, what), what):
             run = set_up(run_spec(spec, out, steps, minutes), out, resume, device)
-            clock = loop(run, video=video, quiet=quiet, monitor=monitor)
+            clock = loop(run, video=video, quiet=quiet, monitor=monitor,
+                         preview=preview, preview_every=preview_every)
             return finish(run, clock, evaluate_after=evaluate_after,
                           eval_messages=eval_messages, quiet=quiet)
     finally:
         distributed.stop()
 
 
-def loop(run, *, video=None, quiet: bool = False, monitor=None) -> Clock:
+def loop(run, *, video=None, quiet: bool = False, monitor=None, preview=None,
+         preview_every: int = 0) -> Clock:
     """Steps until [train] steps or minutes run out (at least one), a checkpoint every few
-    minutes; Ctrl-C or SIGTERM saves one and stops with an error that says how to resume."""
+    minutes; Ctrl-C or SIGTERM saves one and the weights so far, and stops with an error that
+    says how to resume."""
     train_spec, budget, main = run.train_spec, run.budget, run.world.main
     film = TrainingVideo(video, run.spec, run.device) if video is not None and main else None
+    sheet = Preview(preview, run.spec, run.device, preview_every) \
+        if preview is not None and main else None
     clock = Clock(run.elapsed0, run.cpu0)
     last_checkpoint = clock.t0
     bits = float("nan")
@@ -77,6 +87,8 @@ def loop(run, *, video=None, quiet: bool = False, monitor=None) -> Clock:
                 bits = bits_from_correlation(torch.cat([r[0] for r in run.recent]),
                                              torch.cat([r[1] for r in run.recent]))
             bar.update(run.step, loss=run.loss_value, bits=f"{bits:.1f}")
+            if sheet is not None:
+                clock.off_the_clock(sheet.update, run, clock, bits)
             # -- the monitor (off the clock), the checkpoint, the budget: rank 0 decides
             watched = monitor is not None and clock.off_the_clock(monitor, run.step, run.gen,
                                                                  run.dec)
@@ -109,13 +121,20 @@ def loop(run, *, video=None, quiet: bool = False, monitor=None) -> Clock:
         # each step, so rank 0's are the job's (its BatchNorm statistics its own).
         try:
             save(run, clock)
+            if main:  # what was stopped on renders at once, as the preset
+                save_stopped(run, clock)
+                if sheet is not None:
+                    sheet.write(run, clock, bits, "stopped")
         finally:
             if old_handler is not None:
                 signal.signal(signal.SIGTERM, old_handler)
         if main:
-            raise GlyphartError(f"{stopped}; checkpoint saved to {run.checkpoint}; continue "
-                                "with --resume")
+            raise GlyphartError(f"{stopped}; the weights so far are saved as "
+                                f"{run.out.with_suffix('.safetensors')} and a checkpoint to "
+                                f"{run.checkpoint}; continue with --resume")
         raise GlyphartError(f"rank {run.world.rank}: {stopped}; rank 0 saves the checkpoint")
+    if sheet is not None:
+        sheet.write(run, clock, bits, "finishing")
     return clock
 
 

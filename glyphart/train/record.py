@@ -18,17 +18,42 @@ from ..presets import Preset, PresetFiles, save_weights
 from ..spec import dump_spec
 
 
-def save_results(run) -> list[Path]:
-    """The TOML (if new) and the final weights; returns the backups kept of earlier ones."""
+def save_results(run, stopped: bool = False) -> list[Path]:
+    """The TOML (if new) and the weights; returns the backups kept of earlier ones. Weights
+    this run saved when it was stopped are its own work in progress, not a previous preset:
+    a resumed run replaces them without a backup."""
     out, spec = run.out, run.spec
     weights = out.with_suffix(".safetensors")
     if not out.exists():
         write_text(out, dump_spec(spec))
-    backups = [b for b in (keep_numbered_backup(weights),
-                           keep_numbered_backup(out.with_suffix(".json"))) if b]
+    own = run.resume and _stopped_weights(weights)
+    backups = [] if own else [b for b in (keep_numbered_backup(weights),
+                                          keep_numbered_backup(out.with_suffix(".json"))) if b]
+    was_training = run.gen.training, run.dec.training
     save_weights(weights, spec, run.gen.eval(), run.dec.eval(),
-                 dtype=run.train_spec.weights_dtype, extra={"steps": run.step})
+                 dtype=run.train_spec.weights_dtype,
+                 extra={"steps": run.step} | ({"stopped": "true"} if stopped else {}))
+    run.gen.train(was_training[0]), run.dec.train(was_training[1])
     return backups
+
+
+def save_stopped(run, clock) -> None:
+    """A stopped run's weights and record (no evaluation): what it stopped on renders at once,
+    and --resume goes on from its checkpoint."""
+    run.stopped_by = run.stopped_by or "interrupt"
+    record = training_record(run, clock, save_results(run, stopped=True))
+    record["metrics_skipped"] = (f"stopped at step {run.step}: continue with --resume, or "
+                                 "measure these weights with `glyphart eval`")
+    write_record(run, record)
+
+
+def _stopped_weights(path: Path) -> bool:
+    from safetensors import SafetensorError, safe_open
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return (f.metadata() or {}).get("stopped") == "true"
+    except (SafetensorError, OSError, ValueError):  # missing or damaged: none of this run's
+        return False
 
 
 def training_record(run, clock, backups: list[Path]) -> dict:
