@@ -19,11 +19,12 @@ from .errors import GlyphartError
 from .parse import color, entries, shown
 
 
-def _f(default, *, lo=None, hi=None, choices=None, length=None, unset="", doc=""):
+def _f(default, *, lo=None, hi=None, choices=None, length=None, unset="", doc="", kinds=None):
     """A field with its constraints. `length` constrains lists (exact int or (min, max));
-    `unset` says what leaving the key out means, when the default is no allowed value."""
+    `unset` says what leaving the key out means, when the default is no allowed value;
+    `kinds`: the generators it acts on (None: every one), so forms show only what applies."""
     meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "unset": unset,
-            "doc": doc}
+            "doc": doc, "kinds": kinds}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -31,6 +32,8 @@ def _f(default, *, lo=None, hi=None, choices=None, length=None, unset="", doc=""
 
 # ---------------------------------------------------------------------------------------------
 # [model]
+
+RASTER, STROKES, SHAPES = ("resize", "convtranspose"), ("strokes",), ("shapes",)
 
 
 @dataclass
@@ -66,53 +69,58 @@ class ModelSpec:
     decoder_pool: int = _f(1, choices=[1, 2, 4, 8],
                            doc="decoder averages NxN pixels first (the channel runs before, "
                                "at full size)")
-    convs_per_stage: int = _f(1, lo=1, hi=4, doc="3x3 convs after each upsampling")
-    kernel: int = _f(3, choices=[3, 4, 5], doc="generator kernel size")
+    convs_per_stage: int = _f(1, lo=1, hi=4, doc="3x3 convs after each upsampling", kinds=RASTER)
+    kernel: int = _f(3, choices=[3, 4, 5], doc="generator kernel size", kinds=RASTER)
     activation: str = _f("leaky_relu", choices=["leaky_relu", "relu", "silu", "gelu"])
     norm: str = _f("batch", choices=["batch", "none"])
     padding: str = _f("zeros", choices=["zeros", "reflect", "replicate"],
                       doc="generator conv padding: zeros lets border pixels know they are at "
-                          "the border (frames grow there); reflect makes them look like the inside")
+                          "the border (frames grow there); reflect makes them look like the inside",
+                          kinds=RASTER)
     draft: int = _f(0, lo=0, hi=1024,
                     doc="size at which the generator first draws a draft glyph; the finer "
-                        "stages add detail to its smooth enlargement (0 = no draft)")
+                        "stages add detail to its smooth enlargement (0 = no draft)", kinds=RASTER)
     register: bool = _f(False, doc="the decoder first finds where the glyph's corners went "
                                    "(a small localisation net) and unwarps it before reading")
     edge_margin: float = _f(0.0, lo=0.0, hi=0.25,
                             doc="fraction of the size along each edge that fades to the "
-                                "background, so glyphs never draw frames or corner marks")
+                                "background, so glyphs never draw frames or corner marks",
+                                kinds=RASTER)
 
-    strokes: int = _f(4, lo=1, hi=16, doc="strokes generator: brush strokes per glyph")
+    strokes: int = _f(4, lo=1, hi=16, doc="strokes generator: brush strokes per glyph",
+                      kinds=STROKES)
     segments: int = _f(2, lo=1, hi=8, doc="strokes generator: cubic Bezier segments per stroke "
-                                          "(more bend more)")
+                                          "(more bend more)", kinds=STROKES)
     exchangeable: bool = _f(False, doc="strokes generator: the message is a set of strokes, "
                                        "each drawn by one shared network from its own share "
                                        "of the message, so no stroke keeps a home; the "
-                                       "decoder reads the set back in any order")
+                                       "decoder reads the set back in any order", kinds=STROKES)
     place: str = _f("learned", choices=["learned", "message"],
                     doc="strokes generator: where each stroke's centre comes from: learned "
                         "(the network's choice) or message (two numbers of the message each, "
                         "so every stroke lands anywhere in the glyph with equal chance and "
-                        "none keeps a home, while the network shapes it)")
+                        "none keeps a home, while the network shapes it)", kinds=STROKES)
     detail: bool = _f(False, doc="exchangeable strokes: every Bezier segment split in two "
                                  "(the same curve) and bent by a detail head that starts at "
                                  "zero: an hd preset grows from its parent with every tensor "
                                  "copied and the parent's glyphs, then learns bends the parent "
-                                 "cannot draw")
+                                 "cannot draw", kinds=STROKES)
     width: list = _f([0.05, 0.14], length=2, lo=0.005, hi=0.5,
                      doc="strokes generator: [thinnest, thickest] stroke width, as a fraction "
-                         "of the glyph's side")
+                         "of the glyph's side", kinds=STROKES)
     taper: float = _f(0.35, lo=0.0, hi=1.0,
                       doc="strokes generator: width at a stroke's two ends relative to its "
-                          "middle (1 = blunt, 0 = a brush lifted to a point)")
+                          "middle (1 = blunt, 0 = a brush lifted to a point)", kinds=STROKES)
     softness: float = _f(0.7, lo=0.05, hi=4.0,
                          doc="strokes generator: edge softness at native size in pixels, in "
-                             "training (renders are always anti-aliased to one output pixel)")
+                             "training (renders are always anti-aliased to one output pixel)",
+                             kinds=STROKES)
     inset: float = _f(0.12, lo=-0.25, hi=0.4,
                       doc="strokes generator: control points stay this fraction of the side "
                           "away from the glyph's edges; below 0 strokes may run off the glyph "
-                          "and are cut by its edge, like shapes cut by a frame")
-    shapes: ShapesSpec | None = _f(None, doc="[model.shapes]: the shapes generator's fields")
+                          "and are cut by its edge, like shapes cut by a frame", kinds=STROKES)
+    shapes: ShapesSpec | None = _f(None, doc="[model.shapes]: the shapes generator's fields",
+                                   kinds=SHAPES)
 
     def __post_init__(self):
         if self.generator == "shapes" and self.shapes is None:
@@ -265,11 +273,13 @@ class TrainSpec:
                       doc="strokes generator: weight of a penalty on strokes that keep a home "
                           "of their own (one always on the left, one always across the top: "
                           "every glyph a variation on one composition), phased in over "
-                          "look_ramp; strokes become interchangeable, any may be anywhere")
+                          "look_ramp; strokes become interchangeable, any may be anywhere",
+                          kinds=STROKES)
     spread: float = _f(0.0, lo=0.0, hi=100.0,
                        doc="strokes generator: weight of a penalty that spreads each control "
                            "point uniformly over the glyph across messages (no stroke keeps a "
-                           "home of its own; glyphs differ in layout, not only in detail)")
+                           "home of its own; glyphs differ in layout, not only in detail)",
+                           kinds=STROKES)
     logit_noise: float = _f(0.0, lo=0.0, hi=10.0,
                             doc="std of noise on the generator's logits in training: grey "
                                 "pixels become unreliable, so glyphs saturate to clean ink")
@@ -278,7 +288,8 @@ class TrainSpec:
                                     "the read-back is compared with the sent strokes in their "
                                     "best order, as eval counts it, not left to right (1 = "
                                     "never; from the first step the reader learns only the "
-                                    "mean, so for a run that starts from trained weights)")
+                                    "mean, so for a run that starts from trained weights)",
+                                    kinds=STROKES)
     reader_until: float = _f(0.0, lo=0.0, hi=1.0,
                              doc="strokes generator with [model] decoder_pool > 1: up to this "
                                  "fraction of the run, steps draw the glyphs anti-aliased at "
@@ -286,12 +297,12 @@ class TrainSpec:
                                  "there, its per-pixel noise scaled to the pooled view: "
                                  "decoder_pool^2 fewer pixels to draw, warp and score. From it "
                                  "on, at [model] size, as eval reads them: the decoder ends on "
-                                 "eval's own view (0 = never)")
+                                 "eval's own view (0 = never)", kinds=STROKES)
     sharpen: float = _f(0.0, lo=0.0, hi=1.0,
                         doc="shapes generator: fraction of the run over which edges sharpen "
                             "from 8x [model.shapes] softness to it: wide edges early let "
                             "gradients reach every shape, crisp ones at the end are what "
-                            "renders show (0 = crisp from the start)")
+                            "renders show (0 = crisp from the start)", kinds=SHAPES)
     margin: float = _f(0.0, lo=0.0, hi=100.0,
                        doc="weight of a penalty on ink in the cell's outer tenth: shapes stand "
                            "free inside the cell, not cut by its edge or drawn as a frame")
