@@ -491,59 +491,78 @@ def spec_from_dict(data: dict, source: str = "<preset>") -> Spec:
 
 
 def _check_consistency(spec: Spec, source: str):
+    """Tables each valid on its own that do not fit together: one error that names the fix."""
     m = spec.model
     if m.shapes is not None and m.generator != "shapes":
         raise GlyphartError(f"{source}: [model.shapes] belongs to the shapes generator; remove "
                             f"it, or set [model] generator = \"shapes\"")
-    stages = len(m.widths) - 1
     for name in ("homes", "spread"):
         if getattr(spec.train, name) and m.generator != "strokes":
             raise GlyphartError(f"{source}: [train] {name} acts on strokes; a {m.generator} "
                                 "generator has none (remove it, or set [model] generator = "
                                 "\"strokes\")")
     if m.generator == "strokes":
-        if m.width[0] > m.width[1]:
-            raise GlyphartError(f"{source}: [model] width {m.width} must be [thinnest, "
-                                "thickest] with thinnest <= thickest")
-        if m.channels != 1 and not m.inks:
-            raise GlyphartError(f"{source}: [model] a strokes generator draws ink layers: "
-                                "channels = 1 for one ink, or set inks = 2-4 for colour")
-        if m.draft:
-            raise GlyphartError(f"{source}: [model] draft is for raster generators; a strokes "
-                                "generator draws at every size already (remove draft)")
-        total = m.strokes * (m.inks or 1)
-        if m.exchangeable and m.message_size % total:
-            raise GlyphartError(f"{source}: [model] exchangeable strokes share the message "
-                                f"equally: message_size {m.message_size} must be divisible by "
-                                f"the {total} strokes (strokes x inks)")
-        if m.place == "message" and m.exchangeable:
-            raise GlyphartError(f"{source}: [model] place = \"message\" gives each stroke "
-                                "fixed numbers of the message; exchangeable strokes share it "
-                                "as a set (choose one)")
-        if spec.train.reader_until > 0 and m.decoder_pool == 1:
-            raise GlyphartError(f"{source}: [train] reader_until draws at the decoder's size, "
-                                "which is [model] size without a decoder_pool (set "
-                                "decoder_pool = 2, 4 or 8, or remove reader_until)")
-        if m.detail and not m.exchangeable:
-            raise GlyphartError(f"{source}: [model] detail bends exchangeable strokes; set "
-                                "exchangeable = true as well, or remove detail")
-        if m.place == "message" and m.message_size < 2 * total:
-            raise GlyphartError(f"{source}: [model] place = \"message\" needs two numbers "
-                                f"per stroke: message_size {m.message_size} must be at least "
-                                f"{2 * total} for {total} strokes")
+        _check_strokes(spec, source)
     elif m.generator == "shapes":
         _check_shapes(m, source)
-    elif spec.train.reader_until > 0:
+    else:
+        _check_raster(spec, source)
+    _check_sizes(m, source)
+    _check_ranges(spec, source)
+    _check_colour(spec, source)
+    _check_render_colours(spec, source)
+
+
+def _check_strokes(spec: Spec, source: str):
+    m = spec.model
+    if m.width[0] > m.width[1]:
+        raise GlyphartError(f"{source}: [model] width {m.width} must be [thinnest, "
+                            "thickest] with thinnest <= thickest")
+    if m.channels != 1 and not m.inks:
+        raise GlyphartError(f"{source}: [model] a strokes generator draws ink layers: "
+                            "channels = 1 for one ink, or set inks = 2-4 for colour")
+    if m.draft:
+        raise GlyphartError(f"{source}: [model] draft is for raster generators; a strokes "
+                            "generator draws at every size already (remove draft)")
+    total = m.strokes * (m.inks or 1)
+    if m.exchangeable and m.message_size % total:
+        raise GlyphartError(f"{source}: [model] exchangeable strokes share the message "
+                            f"equally: message_size {m.message_size} must be divisible by "
+                            f"the {total} strokes (strokes x inks)")
+    if m.place == "message" and m.exchangeable:
+        raise GlyphartError(f"{source}: [model] place = \"message\" gives each stroke "
+                            "fixed numbers of the message; exchangeable strokes share it "
+                            "as a set (choose one)")
+    if spec.train.reader_until > 0 and m.decoder_pool == 1:
+        raise GlyphartError(f"{source}: [train] reader_until draws at the decoder's size, "
+                            "which is [model] size without a decoder_pool (set "
+                            "decoder_pool = 2, 4 or 8, or remove reader_until)")
+    if m.detail and not m.exchangeable:
+        raise GlyphartError(f"{source}: [model] detail bends exchangeable strokes; set "
+                            "exchangeable = true as well, or remove detail")
+    if m.place == "message" and m.message_size < 2 * total:
+        raise GlyphartError(f"{source}: [model] place = \"message\" needs two numbers "
+                            f"per stroke: message_size {m.message_size} must be at least "
+                            f"{2 * total} for {total} strokes")
+
+
+def _check_raster(spec: Spec, source: str):
+    m, stages = spec.model, len(spec.model.widths) - 1
+    if spec.train.reader_until > 0:
         raise GlyphartError(f"{source}: [train] reader_until acts on strokes, which draw at "
                             f"any size; a {m.generator} generator draws at its own (remove it)")
-    elif m.exchangeable or m.place != "learned" or m.detail:
+    if m.exchangeable or m.place != "learned" or m.detail:
         raise GlyphartError(f"{source}: [model] exchangeable, place and detail act on strokes; a "
                             f"{m.generator} generator has none (remove them, or set "
                             "generator = \"strokes\")")
-    elif m.size % 2 ** stages or m.start_size < 2:
+    if m.size % 2 ** stages or m.start_size < 2:
         raise GlyphartError(
             f"{source}: [model] size {m.size} must be divisible by 2^(len(widths)-1) = "
             f"{2 ** stages} with at least 2 px left (use fewer widths or another size)")
+
+
+def _check_sizes(m: ModelSpec, source: str):
+    """The sizes the generator passes through, the decoder's strides and the kernel."""
     if m.draft and (m.draft >= m.size or m.draft < m.start_size
                     or m.size % m.draft or (m.size // m.draft) & (m.size // m.draft - 1)):
         raise GlyphartError(f"{source}: [model] draft {m.draft} must be one of the sizes the "
@@ -552,6 +571,14 @@ def _check_consistency(spec: Spec, source: str):
     if m.size % m.decoder_pool or m.size // m.decoder_pool // 2 ** len(m.decoder_widths) < 1:
         raise GlyphartError(f"{source}: [model] decoder_widths has {len(m.decoder_widths)} "
                             f"stride-2 convs after a {m.decoder_pool}x pool, too many for size {m.size}")
+    if m.kernel % 2 == 0:
+        raise GlyphartError(f"{source}: [model] kernel {m.kernel} is even, which the "
+                            f"{m.generator} generator's convolutions cannot centre (each would "
+                            "grow the image by a pixel); use kernel = 3 or 5")
+
+
+def _check_ranges(spec: Spec, source: str):
+    """[low, high] pairs in order."""
     for name, pair in (("look_ramp", spec.train.look_ramp), ("ink", spec.train.ink)):
         if pair[0] > pair[1]:
             raise GlyphartError(f"{source}: [train] {name} {pair} must be [low, high] with "
@@ -561,10 +588,10 @@ def _check_consistency(spec: Spec, source: str):
         if table is not None and table.scale[0] > table.scale[1]:
             raise GlyphartError(f"{source}: [channel.{name}] scale must be [low, high] "
                                 "with low <= high")
-    if m.kernel % 2 == 0:
-        raise GlyphartError(f"{source}: [model] kernel {m.kernel} is even, which the "
-                            f"{m.generator} generator's convolutions cannot centre (each would "
-                            "grow the image by a pixel); use kernel = 3 or 5")
+
+
+def _check_colour(spec: Spec, source: str):
+    m = spec.model
     if m.channels == 3 and not m.inks:
         raise GlyphartError(f"{source}: [model] channels = 3 draws colour as ink layers: set "
                             "inks = 2, 3 or 4 (laid on paper with a palette's inks)")
@@ -574,7 +601,6 @@ def _check_consistency(spec: Spec, source: str):
     if spec.channel.color_jitter is not None and m.channels != 3:
         raise GlyphartError(f"{source}: [channel.color_jitter] needs [model] channels = 3; "
                             "remove the table for a gray preset")
-    _check_render_colours(spec, source)
 
 
 def _check_shapes(m: ModelSpec, source: str):

@@ -147,3 +147,19 @@ def test_one_module_asks_what_kind_of_generator_drew_a_glyph():
               if re.search(r'generator\s*==\s*"strokes"|draws_any_size\s*\(|"draws_any_size"',
                            p.read_text())]
     assert askers == ["glyphart.render.glyphs"], askers
+
+
+MAX_FUNCTION_LINES = 80  # the house's rule; split by meaning, not by count
+
+
+def test_no_function_is_over_80_lines():
+    """Every function and method in glyphart/, from its `def` (decorators aside) to its last
+    line, nested functions counted in the one that holds them."""
+    long = []
+    for path in _project_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({lines})")
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
