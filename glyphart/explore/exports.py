@@ -17,6 +17,7 @@ from .view import PaintChoice
 KINDS = {
     "sheet": (".png", "--sheet"), "sheet-svg": (".svg", "--sheet"),
     "sheet-pdf": (".pdf", "--sheet"), "poster": (".png", "--poster"),
+    "poster-separations": (".png", "--poster"),  # and a grayscale master per ink beside it
     "video": (".webm", "--video"), "plot": (".svg", "--plot"), "font": (".ttf", "--out"),
 }
 POSTER = {"size": "a4", "dpi": 150.0}   # a poster the page can make in seconds
@@ -72,31 +73,42 @@ class Exports:
             raise GlyphartError("seeds: pick at least one glyph")
         path = self.name_for(preset, kind)
         try:
-            self._write(preset, kind, seeds, choice, interp, path)
+            also = self._write(preset, kind, seeds, choice, interp, path)
         except BaseException:
             self.written.pop(path.name, None)
             path.unlink(missing_ok=True)
             raise
         return {"file": path.name, "url": f"/exports/{path.name}",
-                "command": command(preset, kind, seeds, choice, interp, shown_path(path))}
+                "command": command(preset, kind, seeds, choice, interp, shown_path(path))} | \
+            ({"separations": [self._keep(extra) for extra in also]} if also else {})
 
-    def _write(self, preset, kind, seeds, choice, interp, path: Path) -> None:
+    def _keep(self, path: Path) -> str:
+        """A file written beside an export (a master): served like it."""
+        with self._lock:
+            self.written[path.name] = path
+        return path.name
+
+    def _write(self, preset, kind, seeds, choice, interp, path: Path) -> list[Path]:
+        """Write the export at `path`; returns any files written beside it."""
         from ..render.api import Render
         if kind == "font":
             from ..presets import load_preset
             build_font(load_preset(preset), seeds, path)
-            return
+            return []
         job = Render.load(preset, seeds=compact_seeds(seeds), **choice.options())
         if kind.startswith("sheet"):
             job.sheet(path)
-        elif kind == "poster":
-            for _ in job.posters(str(path), quiet=True, **POSTER):
-                pass
+        elif kind.startswith("poster"):
+            from ..render.separations import Separations
+            separations = Separations() if kind == "poster-separations" else None
+            return list(job.posters(str(path), quiet=True, separations=separations,
+                                    **POSTER))[1:]
         elif kind == "video":
             job.video(path, interp=interp, quiet=True, seconds=VIDEO["seconds"],
                       px=VIDEO["px"])
         elif kind == "plot":
             job.plot(path)
+        return []
 
 
 def shown_path(path: Path) -> str:
@@ -118,8 +130,10 @@ def command(preset: str, kind: str, seeds: list[int], choice: PaintChoice, inter
     for key, value in vars(choice).items():
         if value:
             words += [f"--{key}", value]
-    if kind == "poster":
+    if kind.startswith("poster"):
         words += ["--size", POSTER["size"], "--dpi", f"{POSTER['dpi']:g}"]
+    if kind == "poster-separations":
+        words += ["--separations"]
     if kind == "video":
         words += ["--interp", interp, "--seconds", f"{VIDEO['seconds']:g}",
                   "--video-px", str(VIDEO["px"])]

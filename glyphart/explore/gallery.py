@@ -139,9 +139,25 @@ def remake_command(name: str, params: dict) -> str:
     if kind == "video" and options.get("frames") and options.get("fps") and \
             "seconds" not in options:
         words += ["--seconds", f"{options['frames'] / options['fps']:g}"]
+    words += separation_flags(params.get("separations"))
     if params.get("picked_from"):
         words += ["--pick", str(len(str(seeds).split(",")))]  # the pool is in --seeds
+    separation = params.get("separation")
+    if isinstance(separation, dict) and separation.get("composite"):  # a master: its composite
+        name = str(Path(name).with_name(str(separation["composite"])))
     return shlex.join(words + [OUTPUT_FLAG[kind], name])
+
+
+def separation_flags(separations) -> list[str]:
+    """The flags that separate a file as its metadata's "separations" says."""
+    if not isinstance(separations, dict):
+        return []
+    words = ["--separations"] + (["pages"] if separations.get("mode") == "pages" else [])
+    words += ["--marks"] if separations.get("marks") else []
+    words += ["--trap", f"{separations['trap_mm']:g}"] if separations.get("trap_mm") else []
+    density = separations.get("density")
+    words += ["--ink-density", ",".join(f"{d:g}" for d in density)] if density else []
+    return words
 
 
 # -- thumbnails ---------------------------------------------------------------------------------
@@ -212,14 +228,21 @@ figure img{width:100%;aspect-ratio:1;object-fit:contain;background:#000;display:
 figcaption a{color:#9cf;font-weight:600}
 dl{display:grid;grid-template-columns:auto 1fr;gap:0 8px;font-size:12px;margin:6px 0}
 dt{color:#999}dd{margin:0;word-break:break-all}
-pre{white-space:pre-wrap;word-break:break-all;background:#111;padding:6px;font-size:12px;margin:0}"""
+pre{white-space:pre-wrap;word-break:break-all;background:#111;padding:6px;font-size:12px;margin:0}
+.masters{display:flex;gap:6px;margin:6px 0}.masters a{flex:1;font-size:11px;color:#9cf}
+.masters img{width:100%;aspect-ratio:1;object-fit:contain;background:#fff;display:block}"""
 
 
 def write_gallery(folder: str | Path) -> Path:
     folder = Path(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and
                    p.suffix.lower() in KINDS and "thumbs" not in p.relative_to(folder).parts)
-    cards = [_card_html(folder, path) for path in files]
+    params = {path: read_parameters(path) for path in files}
+    masters = masters_of(files, params)
+    beside = {master for group in masters.values() for master in group}
+    cards = [_card_html(folder, path, params[path],
+                        {master: params[master] for master in masters.get(path, [])})
+             for path in files if path not in beside]
     page = (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>glyphart gallery: {html.escape(folder.resolve().name)}</title>"
             f"<style>{STYLE}</style></head><body>\n"
@@ -230,9 +253,23 @@ def write_gallery(folder: str | Path) -> Path:
     return out
 
 
-def _card_html(folder: Path, path: Path) -> str:
+def masters_of(files: list[Path], params: dict) -> dict[Path, list[Path]]:
+    """Composite -> its separations (each names its composite, in print order): a
+    composite's card shows them, so they get no cards of their own."""
+    groups: dict[Path, list[Path]] = {}
+    for path in files:
+        separation = params[path].get("separation")
+        composite = path.with_name(str(separation.get("composite", ""))) \
+            if isinstance(separation, dict) else None
+        if composite in params and composite != path:
+            groups.setdefault(composite, []).append(path)
+    return {composite: sorted(group, key=lambda p: params[p]["separation"].get("ink", 0))
+            for composite, group in groups.items()}
+
+
+def _picture(folder: Path, path: Path) -> str:
+    """The file's thumbnail as an <img> (made under thumbs/), or a note that none could be."""
     relative = path.relative_to(folder)
-    link = quote(relative.as_posix())
     thumb_rel = Path("thumbs") / relative.with_suffix(relative.suffix + ".png")
     if KINDS[path.suffix.lower()] == "vector":
         thumb_rel, made = relative, True  # the browser draws an SVG itself
@@ -241,13 +278,31 @@ def _card_html(folder: Path, path: Path) -> str:
             made = thumbnail(path, folder / thumb_rel)
         except Exception:  # noqa: BLE001 - an unreadable file still gets its card
             made = False
-    params = read_parameters(path)
-    picture = (f'<img src="{quote(thumb_rel.as_posix())}" alt="{html.escape(path.name)}" '
-               f'loading="lazy">' if made else "<p>(no preview)</p>")
+    return (f'<img src="{quote(thumb_rel.as_posix())}" alt="{html.escape(path.name)}" '
+            f'loading="lazy">' if made else "<p>(no preview)</p>")
+
+
+def _masters_html(folder: Path, masters: dict[Path, dict]) -> str:
+    links = []
+    for path, params in masters.items():
+        separation = params["separation"]
+        label = f"ink {separation['ink']} {separation.get('colour', '')}" \
+            if "ink" in separation else "masters"
+        links.append(f'<a href="{quote(path.relative_to(folder).as_posix())}">'
+                     f"{_picture(folder, path)}{html.escape(label)}</a>")
+    return f'<div class="masters">{"".join(links)}</div>'
+
+
+def _card_html(folder: Path, path: Path, params: dict, masters: dict[Path, dict]) -> str:
+    relative = path.relative_to(folder)
+    link = quote(relative.as_posix())
+    picture = _picture(folder, path)
     rows = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(_shown(v))}</dd>"
                    for k, v in _flat(params).items())
     command = remake_command(relative.as_posix(), params)
-    return (f'<figure><a href="{link}">{picture}</a><figcaption><a href="{link}">'
+    return (f'<figure><a href="{link}">{picture}</a>'
+            + (_masters_html(folder, masters) if masters else "")
+            + f'<figcaption><a href="{link}">'
             f"{html.escape(relative.as_posix())}</a><dl>{rows}</dl>"
             + (f"<pre>{html.escape(command)}</pre>" if command else "")
             + "</figcaption></figure>")

@@ -122,7 +122,7 @@ def _ring_cover(ring: Ring, x0: int, x1: int, y0: int, y1: int) -> np.ndarray:
     ys, xs = np.arange(y0, y1) + 0.5 - ring.cy, np.arange(x0, x1) + 0.5 - ring.cx
     distance = np.hypot(ys[:, None], xs[None, :])
     return np.clip(ring.outer + 0.5 - distance, 0, 1) - np.clip(ring.inner + 0.5 - distance,
-                                                                 0, 1)
+                                                                0, 1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -294,6 +294,10 @@ async function exportNow() {
     $("export-out").innerHTML = "";
     const a = document.createElement("a"); a.href = r.url; a.textContent = r.file; a.target = "_blank";
     $("export-out").append("wrote ", a);
+    for (const name of r.separations || []) {  // a master per ink, beside the composite
+      const m = document.createElement("a"); m.href = `/exports/${name}`; m.textContent = name; m.target = "_blank";
+      $("export-out").append(" ", m);
+    }
   } catch (e) { $("export-out").textContent = ""; showError(e.message); }
 }
 
