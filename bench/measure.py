@@ -45,7 +45,7 @@ def peak_gflops() -> float:
 
 
 def train_step(spec, channels_last: bool = True, bf16: bool | None = None,
-                compiled: bool = False):
+               compiled: bool = False):
     """A training step of `spec` as train.py runs it, with CPU options switched on or off.
     Returns (step function, FLOPs of its model part per step)."""
     import torch
@@ -121,9 +121,10 @@ def measured_run(args: list[str]) -> tuple[float, float]:
     of a big parent would report the parent's peak."""
     code = ("import re, sys, time; from glyphart.cli import main; t=time.perf_counter()\n"
             "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
-            "finally:\n    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())\n"
+            "finally:\n"
+            "    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())\n"
             "    print('BENCH', time.perf_counter()-t, hwm.group(1), file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    line = [l for l in proc.stderr.splitlines() if l.startswith("BENCH")][-1]
+    line = [out for out in proc.stderr.splitlines() if out.startswith("BENCH")][-1]
     _, secs, kb = line.split()
     return float(secs), int(kb) / 1024 ** 2

@@ -6,8 +6,9 @@
     OMP_NUM_THREADS=1 python bench/run.py quality   # equal cost as the README records it
 
 Sections: peak (fp32 matmul: this CPU's attainable peak), train (throughput per preset and
-fraction of peak), strokes (the stroke rasteriser: sparse vs dense, render at 1024 px), quality (gray's recipe against seed's: bits at equal CPU cost, CPU seconds
-to the same bits per glyph), video (end-to-end vs generation alone vs encoding alone), poster
+fraction of peak), strokes (the stroke rasteriser: sparse vs dense, render at 1024 px),
+quality (gray's recipe against seed's: bits at equal CPU cost, CPU seconds to the same bits
+per glyph), video (end-to-end vs generation alone vs encoding alone), poster
 (seconds and peak memory, each in a fresh process), startup (`--help`, `presets` vs
 `import torch`), distributed (1 and 2 torchrun processes: training img/s, sharded export).
 """

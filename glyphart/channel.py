@@ -99,7 +99,7 @@ def build_channel(spec: ChannelSpec, size: int) -> Channel:
         layers.append(GaussianNoise(n.std, n.p))
     if (a := spec.affine) is not None:
         layers.append(RandomAffine(degrees=a.degrees, translate=[a.translate, a.translate],
-                                     scale=list(a.scale), shear=[-a.shear, a.shear], p=a.p))
+                                   scale=list(a.scale), shear=[-a.shear, a.shear], p=a.p))
     if (s := spec.perspective) is not None:
         layers.append(RandomPerspective(s.distortion, p=s.p))
     if (w := spec.warp) is not None:

@@ -104,9 +104,9 @@ def presets_cmd():
             spec = load_spec(files.toml)
             m = spec.model
             origin = "built-in, shadowed" if files.shadowed else files.origin
-            rows.append((files.name, origin, m.kind,
-                         f"{m.size}px" + (" (any)" if m.generator == "strokes" else ""), str(m.message_size), "yes" if files.trained else "no",
-                         spec.description))
+            native = f"{m.size}px" + (" (any)" if m.generator == "strokes" else "")
+            rows.append((files.name, origin, m.kind, native, str(m.message_size),
+                         "yes" if files.trained else "no", spec.description))
         except GlyphartError as e:
             rows.append((files.name, files.origin, "?", "?", "?", "?", f"INVALID: {e}"))
     header = ("name", "origin", "kind", "size", "message", "trained", "description")
@@ -127,7 +127,8 @@ def palettes_cmd():
     from .inks import PALETTES
     for name, p in PALETTES.items():
         blend = p.blend or "preset's"
-        click.echo(f"{name:10}  paper {p.paper}  inks {', '.join(p.inks):36}  {blend:9}  {p.about}")
+        inks = ", ".join(p.inks)
+        click.echo(f"{name:10}  paper {p.paper}  inks {inks:36}  {blend:9}  {p.about}")
 
 
 def _shorten(text: str, n: int) -> str:
@@ -260,7 +261,8 @@ def eval_cmd(preset, as_json, n, device, quiet):
     click.echo("the look (seeds 0-63, native size):")
     click.echo(f"  parts per glyph               {result['parts']}")
     click.echo(f"  small parts                   {result['small_parts']}")
-    click.echo(f"  composition                   {result['composition']}  (the source's sheet: 0.79)")
+    click.echo(f"  composition                   {result['composition']}  "
+               "(the source's sheet: 0.79)")
     click.echo(f"  shared layout                 {result['shared_layout']}")
     click.echo(f"  distinctness                  {result['distinctness']}")
     if "stroke_homes" in result:

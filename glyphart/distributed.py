@@ -184,7 +184,7 @@ def _mean_over_ranks(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
     _collective(torch.distributed.all_reduce, flat)
     flat /= torch.distributed.get_world_size()
     return [part.view(t.shape) for part, t in zip(flat.split([t.numel() for t in tensors]),
-                                                   tensors)]
+                                                  tensors)]
 
 
 def agree(*flags: bool) -> tuple[bool, ...]:

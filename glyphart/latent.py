@@ -93,7 +93,8 @@ def slerp(keys: torch.Tensor, t: float) -> torch.Tensor:
     omega = torch.arccos(cos)
     if omega < 1e-4:
         return a + (b - a) * u
-    direction = (torch.sin((1 - u) * omega) * a / na + torch.sin(u * omega) * b / nb) / torch.sin(omega)
+    direction = (torch.sin((1 - u) * omega) * a / na + torch.sin(u * omega) * b / nb
+                 ) / torch.sin(omega)
     return direction * (na + (nb - na) * u)
 
 

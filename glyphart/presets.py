@@ -340,7 +340,8 @@ def load_weights(path: Path, spec: Spec, generator, decoder, name: str = "") -> 
     """Load weights into the modules; refuse missing, damaged or mismatched files clearly."""
     name = name or spec.name
     if not path.is_file():
-        raise GlyphartError(f"preset {name!r}: weights file {path} is missing; {_retrain_hint(name)}")
+        raise GlyphartError(f"preset {name!r}: weights file {path} is missing; "
+                            f"{_retrain_hint(name)}")
     tensors, metadata = read_tensors(path, f"preset {name!r}: weights file",
                                      f"{_retrain_hint(name)} or copy it again")
     if metadata.get("format") != WEIGHTS_FORMAT:

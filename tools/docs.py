@@ -45,7 +45,8 @@ def _floor(name: str) -> float | None:
 
 def table() -> str:
     rows = ["| preset | kind | native | message | bits (ref) | floor | ident. /1024 | HF | "
-            "parts | small | composition | distinct | homes (max) | steps | train min (wall / CPU) |",
+            "parts | small | composition | distinct | homes (max) | steps | "
+            "train min (wall / CPU) |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in BUILTIN_NAMES:
         preset = load_preset(name, require_weights=False)
@@ -63,7 +64,8 @@ def table() -> str:
                     f"{m.message_size} | {bits:.1f} | {verdict} | "
                     f"{100 * ident:.1f} %{ident_verdict} | "
                     f"{met.get('high_frequency_fraction', float('nan')):.3f} | "
-                    f"{_look(met, 'parts', '<=', 3.5)} | {_look(met, 'small_parts', '<=', 0.10)} | "
+                    f"{_look(met, 'parts', '<=', 3.5)} | "
+                    f"{_look(met, 'small_parts', '<=', 0.10)} | "
                     f"{_composition(preset)} | "
                     f"{_look(met, 'distinctness', '>=', 0.85)} | {_homes(preset)} | "
                     f"{rec.get('steps', '?')} | {rec.get('wall_minutes', '?')} / "

@@ -1,4 +1,5 @@
-"""`growth`: time to quality of an hd preset grown from its parent, today's way and the recipe's."""
+"""`growth`: time to quality of an hd preset grown from its parent, today's way and the
+recipe's."""
 
 from __future__ import annotations
 

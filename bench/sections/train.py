@@ -1,4 +1,5 @@
-"""`train`: per preset, the model part of a training step and the full step; the CPU options side by side."""
+"""`train`: per preset, the model part of a training step and the full step; the CPU options
+side by side."""
 
 from __future__ import annotations
 

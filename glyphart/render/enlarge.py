@@ -55,8 +55,8 @@ def edge_sharpness(logits: torch.Tensor, factor: float) -> torch.Tensor:
     return torch.stack(gains).view(-1, 1, 1, 1)
 
 
-def enlarge_rows(field: torch.Tensor, out_h: int, out_w: int, row0: int = 0, row1: int | None = None
-                 ) -> torch.Tensor:
+def enlarge_rows(field: torch.Tensor, out_h: int, out_w: int, row0: int = 0,
+                 row1: int | None = None) -> torch.Tensor:
     """Rows [row0, row1) of `field` (B, C, h, w) resized bicubically to (out_h, out_w)."""
     row1 = out_h if row1 is None else row1
     wy = resize_matrix(field.shape[-2], out_h)[row0:row1]

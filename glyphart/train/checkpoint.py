@@ -22,10 +22,11 @@ def checkpoint_path(out_toml: Path) -> Path:
 
 
 def save_checkpoint(path: Path, spec: Spec, gen, dec, opt, step: int, elapsed: float,
-                     cpu: float, loss0: float) -> None:
+                    cpu: float, loss0: float) -> None:
     from safetensors.torch import save_file
-    tensors = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in gen.state_dict().items()}
-    tensors |= {f"decoder.{k}": v.detach().cpu().contiguous() for k, v in dec.state_dict().items()}
+    tensors = {f"{part}.{k}": v.detach().cpu().contiguous()
+               for part, model in (("generator", gen), ("decoder", dec))
+               for k, v in model.state_dict().items()}
     for i, state in opt.state_dict()["state"].items():
         for key, value in state.items():
             tensors[f"optim.{i}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()

@@ -91,7 +91,7 @@ def loop(run, *, video=None, quiet: bool = False, monitor=None, preview=None,
                 clock.off_the_clock(sheet.update, run, clock, bits)
             # -- the monitor (off the clock), the checkpoint, the budget: rank 0 decides
             watched = monitor is not None and clock.off_the_clock(monitor, run.step, run.gen,
-                                                                 run.dec)
+                                                                  run.dec)
             watched, due, spent = distributed.agree(
                 watched, clock_since(last_checkpoint) > train_spec.checkpoint_minutes * 60,
                 clock.elapsed() >= budget)

@@ -8,8 +8,8 @@ from torch import nn
 from ..metrics import homes, mean_correlation, shared_layout
 
 
-def read_back_loss(read: torch.Tensor, sent: torch.Tensor, kind: str, bits_target: float = 0.0
-          ) -> torch.Tensor:
+def read_back_loss(read: torch.Tensor, sent: torch.Tensor, kind: str,
+                   bits_target: float = 0.0) -> torch.Tensor:
     if kind == "bits":
         # -bits per dimension in nats: 1/2 log of each dimension's error (for the best linear
         # decoder that error is 1 - rho^2, whose log is exactly what the metric sums).
@@ -28,7 +28,7 @@ def phase(progress: float, ramp) -> float:
 
 
 def look_penalty(images: torch.Tensor, train_spec, progress: float,
-                  each_stroke: torch.Tensor | None = None) -> torch.Tensor:
+                 each_stroke: torch.Tensor | None = None) -> torch.Tensor:
     """What the artist asks of the look: little grey, few bold shapes, an ink budget, glyphs
     (and each of their inks) that do not share one layout or one coarse composition, strokes
     (each stroke's coverage, when given) that keep no home."""

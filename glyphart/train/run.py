@@ -143,7 +143,7 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
                                 "--resume")
         state = load_checkpoint(run.checkpoint, spec, gen, dec, opt)
         run.start, run.elapsed0, run.cpu0, run.loss0 = (state["step"], state["elapsed"],
-                                                       state["cpu"], state["loss0"])
+                                                        state["cpu"], state["loss0"])
     elif run.checkpoint.exists():
         raise GlyphartError(f"a checkpoint of an unfinished run exists at {run.checkpoint}; "
                             "continue it with --resume or delete it to start over")

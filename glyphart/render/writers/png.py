@@ -120,6 +120,7 @@ def _filter_rows(flat: np.ndarray, previous: np.ndarray, bpp: int = 3) -> np.nda
     np.subtract(flat[:, bpp:], flat[:, :-bpp], out=sub[:, bpp:])
     above = np.concatenate([previous, flat[:-1]])
     up = flat - above
+
     def cost(residues):
         return np.minimum(residues, 256 - residues.astype(np.int32)).sum(axis=1)
     use_up = cost(up) < cost(sub)
