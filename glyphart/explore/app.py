@@ -22,12 +22,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..errors import GlyphartError
-from . import view
+from . import training, view
 from .draw import Studio
 from .exports import KINDS, Exports
 
 ASSETS = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-          "style.css": "text/css; charset=utf-8"}
+          "train.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 TILE_PX = (32, 512)          # grid tiles
 TRIALS = (1, 16)             # channel views per request
 LOCAL_NAMES = {"127.0.0.1", "localhost", "[::1]"}
@@ -95,6 +95,7 @@ class Explorer:
     exports: Exports
     default_preset: str = ""
     newest: dict[str, int] = field(default_factory=dict)  # client -> its newest large view
+    trainer: training.Trainer | None = None  # the one training beside the studio
 
 
 def shared(request: Request | WebSocket) -> Explorer:
@@ -271,13 +272,18 @@ async def failed(request: Request, exc: Exception):
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette):
     yield
+    await asyncio.to_thread(app.state.explorer.trainer.close)  # it saves, then we go
     app.state.explorer.studio.close()
 
 
 ROUTES = [Route("/", page), Route("/static/{name}", static), Route("/favicon.ico", no_icon),
           Route("/api/presets", presets), Route("/api/tile", tile), Route("/api/frame", frame),
           Route("/api/channel", channel), Route("/api/export", export, methods=["POST"]),
-          Route("/exports/{name}", exported), WebSocketRoute("/ws", socket)]
+          Route("/exports/{name}", exported), WebSocketRoute("/ws", socket),
+          Route("/api/train/form", training.form), Route("/api/train/status", training.status),
+          Route("/api/train/sheet", training.sheet),
+          Route("/api/train/start", training.start, methods=["POST"]),
+          Route("/api/train/stop", training.stop, methods=["POST"])]
 
 
 def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0.0.1",
@@ -285,7 +291,9 @@ def create_app(export_dir: str | Path = "outputs/explore", *, host: str = "127.0
                device: str = "cpu") -> Guard:
     app = Starlette(routes=ROUTES, exception_handlers={GlyphartError: refuse, Exception: failed},
                     lifespan=lifespan)
-    app.state.explorer = Explorer(Studio(threads, device), Exports(export_dir), preset)
+    studio = Studio(threads, device)
+    app.state.explorer = Explorer(studio, Exports(export_dir), preset, trainer=training.Trainer(
+        on_end=lambda name: studio.worker.submit(studio.forget, name)))
     guard = Guard(app, host, port)
     guard.state = app.state.explorer  # type: ignore[attr-defined]  # for serve.py and tests
     return guard

@@ -78,6 +78,16 @@ class Studio:
                 self._presets[name] = load_preset(name, device=self.device)
             return self._presets[name]
 
+    def forget(self, name: str) -> None:
+        """Drop what was loaded and drawn of a preset whose weights changed (a training ended):
+        the next request loads it afresh. On the worker, which alone touches the caches."""
+        with self._lock:
+            self._presets.pop(name, None)
+        for key in [k for k in self.tiles if k[0] == name]:
+            del self.tiles[key]
+        for key in [k for k in self.views.items if k[0] == name]:
+            self.views.drop(key)
+
     def paint(self, preset, choice: PaintChoice):
         return preset.paint(choice.palette, choice.inks, choice.paper, choice.blend)
 
@@ -217,6 +227,9 @@ class Kept:
         if key in self.items:
             self.items.move_to_end(key)
         return self.items.get(key)
+
+    def drop(self, key) -> None:
+        self.used -= _bytes(self.items.pop(key, None))
 
     def put(self, key, value) -> None:
         self.used += _bytes(value) - _bytes(self.items.pop(key, None))
