@@ -17,7 +17,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-sync", "--no-first-run"]
 # The binary, not the /usr/bin shell wrapper (Debian's wrapper adds flags and a profile dance).
 CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/lib/chromium-browser/chromium-browser",
-              "/usr/lib64/chromium-browser/chromium-browser", "/snap/chromium/current/usr/lib/chromium-browser/chrome")
+              "/usr/lib64/chromium-browser/chromium-browser",
+              "/snap/chromium/current/usr/lib/chromium-browser/chrome")
 
 
 def chromium() -> str | None:

@@ -60,7 +60,7 @@ def test_two_ranks_train_into_one_weights_file_and_one_record(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("trained tiny: 12 steps") == 1  # rank 0 reports, once
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.safetensors",
-                                                           "tiny.toml", "train.webm"]
+                                                          "tiny.toml", "train.webm"]
     r = record(path)
     assert (r["world_size"], r["batch"], r["batch_per_rank"], r["device"]) == (2, 32, 16, "cpu")
     assert r["steps"] == 12 and r["loss_final"] < r["loss_first"]
@@ -193,7 +193,7 @@ def test_under_torchrun_only_batch_posters_are_shared_out(trained_tiny, tmp_path
                                      "eval {trained}", "font --preset {trained} --out {tmp}/f.ttf",
                                      "explore --no-open --export-dir {tmp}/x"])
 def test_device_cuda_without_cuda_is_a_one_line_error(command, trained_tiny, tmp_path,
-                                                     monkeypatch):
+                                                      monkeypatch):
     from glyphart.cli import main
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as here, on any machine
     args = command.format(tiny=write_tiny(tmp_path), trained=trained_tiny, tmp=tmp_path).split()

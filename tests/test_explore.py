@@ -121,7 +121,8 @@ def test_bad_parameters_are_a_400_with_one_line(client, query, says):
 @pytest.mark.parametrize("path", [
     "/static/../app.py", "/static/..%2fapp.py", "/static/%2e%2e/%2e%2e/presets.py",
     "/static/index.html", "/static/app.js/../../draw.py", "/exports/../app.py",
-    "/exports/..%2f..%2fpyproject.toml", "/exports/%2fetc%2fpasswd", "/exports/brush-sheet-0001.png",
+    "/exports/..%2f..%2fpyproject.toml", "/exports/%2fetc%2fpasswd",
+    "/exports/brush-sheet-0001.png",
     "/../../etc/passwd", "/api/tile/../../etc/passwd", "/static//etc/passwd",
     "/api/presets/..%2f..", "/exports/",
 ])
@@ -262,9 +263,10 @@ def test_a_websocket_frame_shows_exactly_the_full_render(client, paint, deflate)
                                      PaintChoice(**paint))[0], shown)
 
 
-@pytest.mark.parametrize("headers", [{"host": f"127.0.0.1:{PORT}", "origin": "http://evil.example"},
-                                     {"host": f"127.0.0.1:{PORT}"},
-                                     {"host": "evil.example:8765", "origin": "http://evil.example:8765"}])
+@pytest.mark.parametrize("headers", [
+    {"host": f"127.0.0.1:{PORT}", "origin": "http://evil.example"},
+    {"host": f"127.0.0.1:{PORT}"},
+    {"host": "evil.example:8765", "origin": "http://evil.example:8765"}])
 def test_websocket_from_another_origin_is_refused(client, headers):
     with pytest.raises(WebSocketDisconnect):
         with client.websocket_connect("/ws", headers=headers) as ws:

@@ -27,7 +27,10 @@ PIXELS = """(selector) => {
   const g = c.getContext("2d");
   const d = g.getImageData(0, 0, c.width, c.height).data;
   let r = 0, gr = 0, b = 0, sum = 0;
-  for (let i = 0; i < d.length; i += 4) { r += d[i]; gr += d[i + 1]; b += d[i + 2]; sum = (sum + d[i] * ((i >> 2) % 9973)) % 1000000007; }
+  for (let i = 0; i < d.length; i += 4) {
+    r += d[i]; gr += d[i + 1]; b += d[i + 2];
+    sum = (sum + d[i] * ((i >> 2) % 9973)) % 1000000007;
+  }
   const n = d.length / 4;
   return {mean: [r / n, gr / n, b / n], sum, width: c.width};
 }"""
@@ -37,7 +40,8 @@ DIFFERS_FROM_FULL_RENDER = """async () => {
   for (const k of ["preset", "keys", "t", "interp", "size", "palette", "inks", "paper", "blend"])
     if (s[k] !== undefined) p.set(k, s[k]);
   const img = new Image(); img.src = "/api/frame?" + p; await img.decode();
-  const c = document.createElement("canvas"); c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const c = document.createElement("canvas");
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
   c.getContext("2d").drawImage(img, 0, 0);
   const want = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
   const big = document.querySelector("#big");
@@ -161,7 +165,8 @@ FRAME_AGAINST_PNG = """async (request) => {
   });
   const got = (await decodeFrame(data)).data, p = new URLSearchParams(request);
   const img = new Image(); img.src = "/api/frame?" + p; await img.decode();
-  const c = document.createElement("canvas"); c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const c = document.createElement("canvas");
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
   c.getContext("2d").drawImage(img, 0, 0);
   const want = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
   let differ = got.length === want.length ? 0 : -1;

@@ -55,12 +55,13 @@ def test_gallery_page_links_relatively_and_shows_each_file(batch):
     assert r.exit_code == 0, r.output
     page = (batch / "index.html").read_text()
     links = re.findall(r'(?:href|src)="([^"]+)"', page)
-    assert links and not any(l.startswith(("/", "http", "file:")) or ".." in l for l in links)
+    assert links and not any(link.startswith(("/", "http", "file:")) or ".." in link
+                             for link in links)
     for name in ("brush-sheet-0001.png", "brush-sheet-svg-0001.svg", "brush-sheet-pdf-0001.pdf",
                  "brush-poster-0001.png", "brush-video-0001.webm", "brush-font-0001.ttf"):
         assert f'href="{name}"' in page
     assert "notes.txt" not in page and page.count("<figure>") == 7
-    assert all((batch / l).is_file() for l in links)
+    assert all((batch / link).is_file() for link in links)
 
 
 def test_gallery_of_a_missing_folder_is_a_clean_error(tmp_path):

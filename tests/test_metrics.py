@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from glyphart.metrics import bits_from_correlation, high_frequency_fraction, identification_accuracy
+from glyphart.metrics import (bits_from_correlation, high_frequency_fraction,
+                              identification_accuracy)
 
 
 def test_bits_match_the_gaussian_channel_formula():

@@ -27,7 +27,7 @@ def _render_video(preset: Path, target: Path, *extra: str) -> subprocess.Complet
                    "--frames-per-key", "4", "-q", *extra)
 
 
-# -- a write that fails ----------------------------------------------------------------------------
+# -- a write that fails ---------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_failing_or_killed_encoder_is_an_error_and_keeps_the_old_video(
     assert os.listdir(out) == ["loop.webm"]
 
 
-# -- temporaries: exclusive, unpredictable, and cleaned up -----------------------------------------
+# -- temporaries: exclusive, unpredictable, and cleaned up ----------------------------------------
 
 
 @pytest.mark.parametrize("output", ["--video", "--sheet", "--poster"])
@@ -151,7 +151,7 @@ def test_leftovers_of_a_killed_render_are_removed_by_the_next_one(trained_tiny, 
     assert sorted(os.listdir(tmp_path)) == [alive.name, "sheet.png"]
 
 
-# -- output names come from the user's paths -------------------------------------------------------
+# -- output names come from the user's paths ------------------------------------------------------
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ def test_a_preset_name_in_a_poster_template_is_sanitised(badly_named, tmp_path):
     assert all(p.parent == out for p in tmp_path.rglob("*.png"))
 
 
-# -- built-ins are read-only; user copies are kept -------------------------------------------------
+# -- built-ins are read-only; user copies are kept ------------------------------------------------
 
 
 def _tree_hash(folder: Path) -> dict[str, str]:
@@ -189,8 +189,8 @@ def _tree_hash(folder: Path) -> dict[str, str]:
             if p.is_file()}
 
 
-def test_training_a_builtin_by_its_path_never_writes_into_the_shipped_folder(tmp_path,
-                                                                            monkeypatch):
+def test_training_a_builtin_by_its_path_never_writes_into_the_shipped_folder(
+        tmp_path, monkeypatch):
     from glyphart.presets import builtin_dir
     user = tmp_path / "user"
     monkeypatch.setenv("GLYPHART_PRESETS", str(user))
@@ -269,7 +269,7 @@ def test_a_second_training_of_the_same_preset_is_refused_and_a_killed_one_leaves
     assert proc.returncode == 0, proc.stderr
 
 
-# -- batch posters resume only what is truly done --------------------------------------------------
+# -- batch posters resume only what is truly done -------------------------------------------------
 
 
 def test_batch_posters_redo_a_truncated_file_and_a_changed_margin(trained_tiny, tmp_path):
@@ -295,7 +295,7 @@ def test_batch_posters_redo_a_truncated_file_and_a_changed_margin(trained_tiny, 
     assert regrid.stdout.count("wrote") == 1
 
 
-# -- signals: SIGTERM and SIGINT remove every temporary, as Ctrl-C always did ----------------------
+# -- signals: SIGTERM and SIGINT remove every temporary, as Ctrl-C always did ---------------------
 
 
 @pytest.mark.parametrize("signum, code, said", [(signal.SIGTERM, 143, "terminated"),

@@ -118,8 +118,6 @@ def test_a_detail_preset_grows_from_its_parent_with_its_glyphs_then_bends_them(t
     """[model] detail splits every segment in two and bends the halves from zero: grown from an
     exchangeable parent (every tensor copied), it first draws the parent's glyphs; trained, it
     bends them, and saves, loads and draws at two sizes."""
-    from dataclasses import replace
-
     from glyphart.presets import load_preset
     from glyphart.spec import load_spec
     from glyphart.train import train

@@ -34,6 +34,7 @@ def test_model_hash_follows_model_table_only(tmp_path):
     assert other.model_hash == spec.model_hash
     wider = load_spec(write_tiny(tmp_path, TINY.replace("[32, 16, 8]", "[64, 16, 8]"), "c"))
     assert wider.model_hash != spec.model_hash
+
     # A key added after weights first shipped changes the hash only when it is set.
     def with_margin(value, name):
         text = TINY.replace("\nsize = 16", f"\nsize = 16\nedge_margin = {value}")
@@ -45,7 +46,8 @@ def test_model_hash_follows_model_table_only(tmp_path):
 
 
 @pytest.mark.parametrize("edit, needles", [
-    (("\nsize = 16", "\nsize = 16\ncolour = 3"), ["[model]: unknown key 'colour'", "allowed keys"]),
+    (("\nsize = 16", "\nsize = 16\ncolour = 3"),
+     ["[model]: unknown key 'colour'", "allowed keys"]),
     (("batch = 32", 'batch = "many"'), ["[train] batch", "'many'", "an integer"]),
     (("std = 0.25", "std = -1.0"), ["[channel.noise] std", "between 0.0 and 4.0"]),
     (("message_size = 16", "message_size = 0"), ["[model] message_size", "between 1 and 4096"]),

@@ -20,7 +20,8 @@ STROKES_MODEL = {"generator": "strokes", "size": 16, "message_size": 8, "widths"
 
 def _random_strokes(batch=3, k=3, segments=2, seed=0) -> S.Strokes:
     g = torch.Generator().manual_seed(seed)
-    points = torch.rand(batch, k, 3 * segments + 1, 2, generator=g, dtype=torch.float64) * 0.6 + 0.2
+    points = torch.rand(batch, k, 3 * segments + 1, 2, generator=g,
+                        dtype=torch.float64) * 0.6 + 0.2
     radii = torch.rand(batch, k, segments + 1, generator=g, dtype=torch.float64) * 0.04 + 0.02
     return S.Strokes(points, radii)
 
@@ -266,7 +267,7 @@ def test_the_generator_learns_end_to_end(tmp_path):
     from glyphart.train import train
     toml = TINY.replace("[model]", "[model]\ngenerator = \"strokes\"\nstrokes = 3\nsegments = 2")
     toml = toml.replace("widths = [32, 16, 8]", "widths = [64]").replace("steps = 40",
-                                                                          "steps = 200")
+                                                                         "steps = 200")
     toml = toml.replace("[train]", "[train]\nhomes = 0.3")
     path = write_tiny(tmp_path, toml)
     record = train(load_spec(path), path, quiet=True, eval_messages=1024)

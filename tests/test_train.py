@@ -104,7 +104,8 @@ def test_save_load_round_trip_gives_identical_outputs(trained_tiny):
 
 def test_weights_of_another_model_are_refused(tmp_path, trained_tiny):
     wider = write_tiny(tmp_path, TINY.replace("[32, 16, 8]", "[48, 16, 8]"), "wider")
-    wider.with_suffix(".safetensors").write_bytes(trained_tiny.with_suffix(".safetensors").read_bytes())
+    weights = trained_tiny.with_suffix(".safetensors").read_bytes()
+    wider.with_suffix(".safetensors").write_bytes(weights)
     spec = load_spec(wider)
     gen, dec = build_models(spec.model)
     with pytest.raises(GlyphartError, match="different \\[model\\] table.*retrain"):
@@ -210,7 +211,7 @@ def test_registration_learns_where_the_corners_went(tmp_path):
     text = TINY.replace("steps = 40", "steps = 500")
     text = text.replace("[channel.affine]\np = 0.5", "[channel.affine]\np = 1.0")
     text = text.replace("\nsize = 16\n", "\nsize = 32\n").replace("widths = [32, 16, 8]",
-                                                            "widths = [32, 16, 8, 8]")
+                                                                  "widths = [32, 16, 8, 8]")
     text = text.replace("decoder_widths = [8, 16]", "decoder_widths = [8, 16]\nregister = true")
     path = write_tiny(tmp_path, text)
     record = train(load_spec(path), path, quiet=True, eval_messages=1024)
@@ -245,8 +246,8 @@ def test_a_drafted_generator_grows_from_a_preset_at_its_draft_size(trained_tiny)
         assert torch.allclose(gen.logits(z), expected, atol=1e-5)
 
 
-def test_a_step_that_is_not_finite_is_skipped_and_many_in_a_row_are_divergence(tmp_path,
-                                                                              monkeypatch):
+def test_a_step_that_is_not_finite_is_skipped_and_many_in_a_row_are_divergence(
+        tmp_path, monkeypatch):
     """One step whose loss (or gradients) is not finite leaves the weights as they were and
     the run goes on, on record; MAX_SKIPPED in a row end it with a clear error."""
     from glyphart.train import step as step_module

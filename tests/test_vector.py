@@ -80,7 +80,8 @@ def test_an_svg_poster_has_the_print_size_and_the_png_posters_layout(tmp_path):
     run_cli("render", "--preset", "brush", "--seeds", "0-3", "--poster", str(out), "--size",
             "a4", "--dpi", "100", check_ok=True)
     root = ET.parse(out).getroot()
-    assert root.get("width") == f"{827 / 100:.4f}in" and root.get("height") == f"{1169 / 100:.4f}in"
+    assert root.get("width") == f"{827 / 100:.4f}in"
+    assert root.get("height") == f"{1169 / 100:.4f}in"
     assert root.get("viewBox") == "0 0 827 1169"
     ns = {"svg": "http://www.w3.org/2000/svg"}
     assert len(root.findall("svg:g/svg:path", ns)) == 4
