@@ -91,7 +91,7 @@ def test_invalid_values_are_refused_with_the_clis_message_and_nothing_is_written
     values = brush_values(client)
     values["model"]["segments"] = 99
     r = client.post("/api/train/start", json={"from": "brush", "name": "mine",
-                                               "values": values}, headers={"origin": BASE})
+                                              "values": values}, headers={"origin": BASE})
     assert r.status_code == 400
     with pytest.raises(Exception) as cli:
         spec_from_dict(values | {"name": "mine"}, "mine.toml")
@@ -113,7 +113,7 @@ def test_a_foreign_origin_is_refused_on_every_training_action(client, path):
                                   "brush", "x" * 65, "two words"])
 def test_unsafe_names_and_built_in_names_are_refused(client, name):
     r = client.post("/api/train/start", json={"from": "brush", "name": name,
-                                               "values": brush_values(client)})
+                                              "values": brush_values(client)})
     assert r.status_code == 400 and "name" in r.text
     assert not user_dir().exists() or not list(user_dir().iterdir())
 
@@ -138,7 +138,8 @@ def test_one_training_at_a_time_and_a_copy_grows_from_its_source(client, sleeper
     written = spec_to_dict(__import__("glyphart.spec").spec.load_spec(user_dir() / "five.toml"))
     assert written["train"]["init_from"] == "brush" and written["model"]["strokes"] == 5
     assert client.get("/api/train/status").json()["state"] == "training"
-    again = client.post("/api/train/start", json={"from": "brush", "name": "six", "values": values})
+    again = client.post("/api/train/start",
+                        json={"from": "brush", "name": "six", "values": values})
     assert again.status_code == 400 and "one training at a time" in again.text
     assert not (user_dir() / "six.toml").exists()
     assert client.post("/api/train/stop", json={}).json() == {"stopping": "five"}
@@ -155,7 +156,7 @@ def test_a_real_training_is_stopped_with_its_weights_and_resumed(client, tmp_pat
     values = brush_values(client, "seedling")
     values["channel"]["noise"]["std"] = 0.3  # a change: this trains
     r = client.post("/api/train/start", json={"from": "seedling", "name": "sprout",
-                                               "values": values})
+                                              "values": values})
     assert r.json() == {"started": "sprout"}, r.text
     status = wait_for(client, lambda s: (s.get("progress") or {}).get("step", 0) >= 20)
     assert status["state"] == "training" and status["sheet"]

@@ -47,7 +47,7 @@ def seedling():
 
 
 def test_train_watch_stop_resume_reattach_and_open_the_new_preset(chromium, seedling,
-                                                                   tmp_path):
+                                                                  tmp_path):
     with running_server(tmp_path / "exports", preset="seedling") as (url, app):
         page = chromium.new_page(viewport={"width": 1400, "height": 900})
         errors = []

@@ -86,7 +86,8 @@ def _pdf_subject(data: bytes) -> str:
     found = re.search(rb"/Subject\s*<([0-9A-Fa-f\s]*)>", data)
     if found:
         raw = bytes.fromhex(found.group(1).decode())
-        return raw[2:].decode("utf-16-be") if raw.startswith(b"\xfe\xff") else raw.decode("latin-1")
+        utf16 = raw.startswith(b"\xfe\xff")  # PDF text strings: UTF-16 with a BOM, or Latin-1
+        return raw[2:].decode("utf-16-be") if utf16 else raw.decode("latin-1")
     return ""
 
 
@@ -247,7 +248,8 @@ def write_gallery(folder: str | Path) -> Path:
             f"<title>glyphart gallery: {html.escape(folder.resolve().name)}</title>"
             f"<style>{STYLE}</style></head><body>\n"
             f"<h1>glyphart gallery: {html.escape(folder.resolve().name)} "
-            f"({len(files)} files)</h1>\n<main>\n" + "\n".join(cards) + "\n</main></body></html>\n")
+            f"({len(files)} files)</h1>\n<main>\n" + "\n".join(cards)
+            + "\n</main></body></html>\n")
     out = folder / "index.html"
     write_text(out, page)
     return out
