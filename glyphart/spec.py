@@ -59,9 +59,10 @@ class ModelSpec:
                        "palette's inks at render time (left out: the channels are the picture)")
     size: int = _f(64, lo=8, hi=1024, doc="native image size in pixels")
     generator: str = _f("resize", choices=["resize", "convtranspose", "strokes", "shapes"],
-                        doc="resize = upsample + conv (no checkerboard); convtranspose = source's; "
-                            "strokes = a few brush strokes, drawn exactly at any size; shapes = "
-                            "bold shapes, the level set of a smooth field, exact at any size")
+                        doc="resize = upsample + conv (no checkerboard); convtranspose = "
+                            "source's; strokes = a few brush strokes, drawn exactly at any size; "
+                            "shapes = bold shapes, the level set of a smooth field, exact at any "
+                            "size")
     widths: list = _f([256, 128, 64, 32, 16], length=(1, 10), lo=1, hi=2048,
                       doc="generator channels per resolution, coarse to fine (each doubles)")
     decoder_widths: list = _f([16, 32, 64, 128, 256], length=(1, 10), lo=1, hi=2048,
@@ -75,7 +76,8 @@ class ModelSpec:
     norm: str = _f("batch", choices=["batch", "none"])
     padding: str = _f("zeros", choices=["zeros", "reflect", "replicate"],
                       doc="generator conv padding: zeros lets border pixels know they are at "
-                          "the border (frames grow there); reflect makes them look like the inside",
+                          "the border (frames grow there); reflect makes them look like the "
+                          "inside",
                           kinds=RASTER)
     draft: int = _f(0, lo=0, hi=1024,
                     doc="size at which the generator first draws a draft glyph; the finer "
@@ -252,14 +254,14 @@ class TrainSpec:
                                "glyphs become clean shapes instead of grey clouds")
     look_ramp: list = _f([0.15, 0.5], length=2, lo=0.0, hi=1.0,
                          doc="fractions of the run over which the look penalties (saturation, "
-                             "perimeter, homes) phase in: shapes form first, then clean up (from the "
-                             "start, the generator can fall into all-black)")
+                             "perimeter, homes) phase in: shapes form first, then clean up "
+                             "(from the start, the generator can fall into all-black)")
     perimeter: float = _f(0.0, lo=0.0, hi=100.0,
-                          doc="weight of a penalty on edge length (mean gradient magnitude, as at 64 px): "
-                              "fewer, bolder shapes instead of a fine lattice of dots")
+                          doc="weight of a penalty on edge length (mean gradient magnitude, as "
+                              "at 64 px): fewer, bolder shapes instead of a fine lattice of dots")
     ink: list = _f([0.0, 1.0], length=2, lo=0.0, hi=1.0,
-                   doc="range of mean brightness each channel of a glyph may use; outside it, a penalty "
-                       "(keeps glyphs as shapes on a plain background)")
+                   doc="range of mean brightness each channel of a glyph may use; outside it, "
+                       "a penalty (keeps glyphs as shapes on a plain background)")
     layout: float = _f(0.0, lo=0.0, hi=100.0,
                        doc="weight of a penalty on a shared layout (the spatial std / mean of "
                            "the batch's mean image): glyphs that place their ink differently, "
@@ -454,7 +456,8 @@ def _check_value(where: str, f: dataclasses.Field, default, value):
         if isinstance(v, float) and not math.isfinite(v):
             raise bad
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            if (m.get("lo") is not None and v < m["lo"]) or (m.get("hi") is not None and v > m["hi"]):
+            if (m.get("lo") is not None and v < m["lo"]) or \
+                    (m.get("hi") is not None and v > m["hi"]):
                 raise bad
     return value
 
@@ -570,7 +573,8 @@ def _check_sizes(m: ModelSpec, source: str):
                             f"doubling), or 0 for none")
     if m.size % m.decoder_pool or m.size // m.decoder_pool // 2 ** len(m.decoder_widths) < 1:
         raise GlyphartError(f"{source}: [model] decoder_widths has {len(m.decoder_widths)} "
-                            f"stride-2 convs after a {m.decoder_pool}x pool, too many for size {m.size}")
+                            f"stride-2 convs after a {m.decoder_pool}x pool, too many for size "
+                            f"{m.size}")
     if m.kernel % 2 == 0:
         raise GlyphartError(f"{source}: [model] kernel {m.kernel} is even, which the "
                             f"{m.generator} generator's convolutions cannot centre (each would "
@@ -697,7 +701,8 @@ def dump_spec(spec: Spec) -> str:
         values = data[table]
         if table == "channel":
             for sub, sv in values.items():
-                lines += ["", f"[channel.{sub}]"] + [f"{k} = {_toml_value(x)}" for k, x in sv.items()]
+                lines += ["", f"[channel.{sub}]"]
+                lines += [f"{k} = {_toml_value(x)}" for k, x in sv.items()]
             continue
         subs = {k: v for k, v in values.items() if isinstance(v, dict)}
         lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(x)}" for k, x in values.items()
