@@ -14,9 +14,10 @@ GLYPHART_RASTERISER) and fp32 video frames (bf16 is used only where the CPU comp
 natively). Below glyphart, float32 sums still land in another order from one CPU to another
 (oneDNN's and MKL's AVX2, AVX-512 and AMX kernels), so the files are compared as pictures
 (golden_compare.py): outline coordinates within 0.05 px, pixels within one level, everything
-else (metadata, structure, path counts, the set of files) exactly. CI runs this file a second
-time under AVX2 kernels and says whether the floats moved; GLYPHART_GOLDEN_OUTPUTS=FOLDER
-keeps what each run drew for that comparison.
+else (metadata, structure, path counts, the set of files) exactly. CI (.ci/run) runs this file
+again under AVX2 and scalar kernels and says whether the floats moved (on an AVX-512 machine
+scalar kernels move the PDFs' coordinates by 1e-4 pt, an SVG's by 0.01 px, posters by a
+level); GLYPHART_GOLDEN_OUTPUTS=FOLDER keeps what each run drew for that comparison.
 
 Regenerate after a deliberate change with GLYPHART_UPDATE_GOLDENS=1 and say why in the commit.
 """
