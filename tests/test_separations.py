@@ -136,6 +136,17 @@ def _colour_operators(pdf: Path) -> set[str]:
     return found
 
 
+def _rasterised(pdf: Path, dpi: float) -> np.ndarray:
+    """A one-page PDF drawn by pdfium at `dpi`, as gray levels."""
+    import pypdfium2
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    finally:
+        document.close()
+    return np.asarray(image, float)
+
+
 def _solid(mask: np.ndarray) -> np.ndarray:
     """Pixels whose whole 3 x 3 neighbourhood is in the mask: over a pixel from any edge."""
     image = Image.fromarray(mask.astype(np.uint8) * 255).filter(ImageFilter.MinFilter(3))
@@ -152,9 +163,8 @@ def test_pdf_masters_are_the_png_masters_in_vectors_in_device_gray(riso, blend):
         assert len(document) == 1
         width, height = document[0].get_size()
         assert (width, height) == pytest.approx((350 * 72 / 60, 496 * 72 / 60))
-        pdf = np.asarray(document[0].render(scale=60 / 72, grayscale=True).to_pil()
-                         .convert("L"), float)[:png.shape[0], :png.shape[1]]
         document.close()
+        pdf = _rasterised(pdf_path, 60)[:png.shape[0], :png.shape[1]]
         # Full ink and bare paper agree wherever they are over a pixel's width from an edge,
         # and the ink is the same amount.
         inside = _solid(png == 0) | _solid(png == 255)
@@ -205,6 +215,14 @@ def test_a_trap_leaves_each_lower_ink_under_the_edges_of_the_inks_above(tmp_path
         assert gained.sum() > 50 and not (gained & ~above).any()
     # The composite (printed from the masters) is the flush one where registration is true.
     assert np.abs(_rgb(tmp_path / "trapped.png") - _rgb(tmp_path / "flush.png")).mean() < 0.5
+    # The vector masters trap as far: the same ink, within a pixel of every edge.
+    list(job.posters(str(tmp_path / "trapped.pdf"), size="600x400px", dpi=dpi, quiet=True,
+                     separations=Separations(trap_mm=trap_mm)))
+    for png, pdf_path in zip(trapped, _masters(tmp_path, "trapped", ".pdf")):
+        pdf = _rasterised(pdf_path, dpi)[:png.shape[0], :png.shape[1]]
+        inside = _solid(png == 0) | _solid(png == 255)
+        assert np.abs(pdf - png)[inside].max() <= 8
+        assert (255 - pdf).sum() == pytest.approx((255 - png).sum(), rel=0.01)
 
 
 def test_ink_density_lightens_each_master_and_the_composite_shows_it(riso, tmp_path):
@@ -385,7 +403,7 @@ def test_a_dark_paper_palette_is_refused_naming_a_light_one(tmp_path):
 
 
 def test_erosion_by_a_disc_is_the_least_coverage_within_it():
-    from glyphart.render.masters import eroded
+    from glyphart.render.masters import disc_eroded
     generator = torch.Generator().manual_seed(0)
     coverage = torch.rand(23, 31, generator=generator)
     radius = 3.4
@@ -396,4 +414,15 @@ def test_erosion_by_a_disc_is_the_least_coverage_within_it():
             if dx * dx + dy * dy <= radius * radius:
                 shifted = padded[4 + dy:4 + dy + 23, 4 + dx:4 + dx + 31]
                 expected = torch.minimum(expected, shifted)
-    assert torch.equal(eroded(coverage, radius), expected)
+    assert torch.equal(disc_eroded(coverage, radius), expected)
+
+
+@pytest.mark.parametrize("radius", [1.0, 2.95, 4.5])
+def test_erosion_moves_an_anti_aliased_edge_by_the_radius(radius):
+    from glyphart.render.masters import eroded
+    edge = 20.3  # ink right of x = 20.3 (its pixel covered 0.7), to the far side
+    x = torch.arange(64.0)
+    coverage = ((x + 1 - edge).clamp(0, 1)).expand(40, 64).clone()
+    shrunk = eroded(coverage, radius)[10:30, :56]  # away from the array's bare borders
+    ink_lost = (coverage[10:30, :56] - shrunk).sum(1)
+    assert torch.allclose(ink_lost, torch.full_like(ink_lost, radius), atol=1e-4)

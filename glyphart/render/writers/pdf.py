@@ -9,6 +9,7 @@ from pathlib import Path
 from ... import __version__
 from ...atomic import atomic_path
 from .metadata import metadata_json
+from .segments import quadratics_split
 
 POINTS_PER_INCH = 72
 SCREEN_DPI = 96  # a sheet's pixels, printed: CSS's 96 per inch
@@ -87,7 +88,7 @@ def _trace(drawing, outline, dx: float, dy: float, scale: float) -> None:
     def at(point):
         return ((point[0] + dx) * scale, (point[1] + dy) * scale)
 
-    for verb, points in outline.segments:
+    for verb, points in quadratics_split(outline.segments):
         pts = [coordinate for p in points for coordinate in at(p)]
         if verb == "moveTo":
             drawing.move_to(*pts)

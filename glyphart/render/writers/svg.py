@@ -8,12 +8,13 @@ from xml.sax.saxutils import escape
 
 from ...atomic import write_text
 from .metadata import metadata_json
+from .segments import quadratics_split
 
 
 def svg_path_data(path, dx: float = 0.0, dy: float = 0.0) -> str:
     """SVG path data of a pathops Path, shifted by (dx, dy), to 0.01 units."""
     parts = []
-    for verb, points in path.segments:
+    for verb, points in quadratics_split(path.segments):
         coords = " ".join(f"{x + dx:.2f},{y + dy:.2f}" for x, y in points)
         parts.append({"moveTo": "M", "lineTo": "L", "qCurveTo": "Q", "curveTo": "C",
                       "closePath": "Z", "endPath": ""}[verb] + coords)
