@@ -32,17 +32,19 @@ from sections.startup import bench_startup
 from sections.steps import bench_stroke_steps
 from sections.strokes import bench_strokes
 from sections.train import bench_train
+from sections.tweak import bench_studio, bench_tweak
 from sections.vector import bench_vector
 from sections.video import bench_video
 
 SECTIONS = {"train": bench_train, "steps": bench_stroke_steps, "eval": bench_eval,
             "quality": bench_quality, "growth": bench_growth, "strokes": bench_strokes,
             "video": bench_video, "poster": bench_poster, "vector": bench_vector,
-            "startup": bench_startup, "distributed": bench_distributed}
+            "startup": bench_startup, "distributed": bench_distributed, "tweak": bench_tweak,
+            "studio": bench_studio}
 
 
 _SECTION_ORDER = ["peak", "train", "options", "steps", "eval", "quality", "growth", "strokes",
-                  "video", "poster", "vector", "startup", "distributed"]
+                  "video", "poster", "vector", "startup", "distributed", "tweak", "studio"]
 
 
 def main(argv: list[str]) -> None:

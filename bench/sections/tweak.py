@@ -1,0 +1,255 @@
+"""`tweak` and `studio`: an artist's change to a shipped preset, grown from its parent.
+
+tweak: each change trained as an artist would (`[train] init_from` = the parent, the parent's
+recipe, `--minutes` of wall clock on one thread, so the CPU minutes are at most the budget),
+then measured: bits under the reference channel (4,096 messages) against the parent's record,
+and what the change is for (a fifth stroke inking, new strokes inking, segments bent beyond
+their split). studio: the same training run from the CLI and from the studio's panel (with
+its live sheet), steps per second side by side, 128 px tiles drawn meanwhile, and how often
+the live sheet and numbers change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+from measure import ROOT, report
+
+INKS = 0.003  # a stroke inks a glyph when this share of the cell is ink because of it alone
+
+
+def variant(parent: str, model: dict | None = None, channel: dict | None = None,
+            minutes: float = 10.0) -> dict:
+    """The parent's TOML, as `preset new --from parent` copies it, with the change."""
+    data = tomllib.loads((ROOT / "presets" / f"{parent}.toml").read_text())
+    data["model"].update(model or {})
+    for table, values in (channel or {}).items():
+        data["channel"][table].update(values)
+    data["train"].update(init_from=parent, minutes=minutes, steps=100_000)
+    return data
+
+
+def grow(name: str, data: dict, monitor=None) -> tuple[dict, Path]:
+    """Train `data` in this process as `glyphart train NAME` would; (record, its TOML)."""
+    from glyphart.spec import spec_from_dict
+    from glyphart.train import train
+    folder = Path(tempfile.mkdtemp(prefix=f"glyphart-bench-{name}-"))
+    out = folder / f"{name}.toml"
+    record = train(spec_from_dict(data | {"name": name}, str(out)), out, quiet=True,
+                   monitor=monitor)
+    return record, out
+
+
+def parent_bits(parent: str, key: str = "bits_per_glyph_reference") -> float:
+    return json.loads((ROOT / "presets" / f"{parent}.json").read_text())["metrics"][key]
+
+
+def inking(generator, z, strokes: list[int]) -> list[float]:
+    """For each stroke index, the share of glyphs it adds ink to (ink with it, paper
+    without it, on at least INKS of the cell), in its own ink's layer."""
+    import torch
+    with torch.no_grad():
+        each = generator.logits_of(generator.strokes(z), each_stroke=True)
+        whole = generator.join_strokes(each).sigmoid() > 0.5
+        shares = []
+        for k in strokes:
+            without = each.clone()
+            without[:, k] = -1e4
+            alone = whole & ~(generator.join_strokes(without).sigmoid() > 0.5)
+            shares.append(float((alone.flatten(1).float().mean(1) >= INKS).float().mean()))
+    return shares
+
+
+def bend_beyond_split(generator, z, first: int) -> float:
+    """Mean distance (pixels at the native size) of segment first + 1's points from where
+    they would be were segments first and first + 1 still the two halves of one cubic."""
+    import torch
+    with torch.no_grad():
+        p = generator.strokes(z).points
+    a, b = p[:, :, 3 * first:3 * first + 4], p[:, :, 3 * first + 3:3 * first + 7]
+    whole = torch.stack([a[:, :, 0], 2 * a[:, :, 1] - a[:, :, 0],
+                         4 * a[:, :, 2] - 4 * a[:, :, 1] + a[:, :, 0],
+                         8 * a[:, :, 3] - 12 * a[:, :, 2] + 6 * a[:, :, 1] - a[:, :, 0]], 2)
+    halves = torch.tensor([[1, 3, 3, 1], [0, 2, 4, 2], [0, 0, 4, 4], [0, 0, 0, 8]]) / 8
+    expected = torch.einsum("nm,bkmd->bknd", halves, whole)
+    return float((expected[:, :, 1:] - b[:, :, 1:]).norm(dim=-1).mean()) * \
+        generator.spec.size
+
+
+def overlap_with_parent(generator, parent: str, z) -> float:
+    """Intersection over union of the grown generator's ink and its parent's."""
+    import torch
+    from glyphart.presets import load_preset
+    with torch.no_grad():
+        mine = generator(z) > 0.5
+        theirs = load_preset(parent).generator(z) > 0.5
+    return float((mine & theirs).sum() / (mine | theirs).sum())
+
+
+def bench_tweak() -> None:
+    """About 45 CPU minutes: gray at 45 degrees, brush with a fifth stroke and with three
+    segments, color with three strokes per ink."""
+    _tweak_channel()
+    _fifth_stroke()
+    _three_segments()
+    _three_strokes_per_ink()
+
+
+def _tweak_channel() -> None:
+    """gray with the channel's rotation at 45 degrees: its own bits at each CPU minute."""
+    import torch
+    from glyphart.channel import build_channel
+    from glyphart.metrics import read_back, set_bits
+    from glyphart.spec import spec_from_dict
+    data = variant("gray", channel={"affine": {"degrees": 45.0}}, minutes=3.0)
+    spec = spec_from_dict(data)
+    channel, t0, seen = build_channel(spec.channel, spec.model.size), time.process_time(), []
+
+    def every_minute(step, gen, dec):
+        if time.process_time() - t0 - sum(s[2] for s in seen) >= 60 * (len(seen) + 1):
+            c0 = time.process_time()
+            gen.eval(), dec.eval()
+            with torch.no_grad():
+                sent, read = read_back(lambda z: dec(channel(gen(z))), 1024, 64)
+            gen.train(), dec.train()
+            seen.append((len(seen) + 1, set_bits(sent, read), time.process_time() - c0))
+        return False
+    record, _ = grow("gray-45", data, every_minute)
+    parent = parent_bits("gray", "bits_per_glyph")
+    for minute, bits, _ in seen:
+        report("tweak", f"gray at 45 deg, own channel, CPU minute {minute}: bits / gray's",
+               bits / parent, "x", ">= 0.9", bits / parent >= 0.9, f"{bits:.1f} bits")
+    bits = record["metrics"]["bits_per_glyph"]
+    report("tweak", "gray at 45 deg, own channel, at the end: bits / gray's", bits / parent,
+           "x", ">= 0.9", bits / parent >= 0.9, f"{bits} bits, {record['cpu_minutes']} CPU-min")
+
+
+def _fifth_stroke() -> None:
+    from glyphart.latent import messages
+    from glyphart.presets import load_preset
+    record, out = grow("brush-5", variant("brush", {"strokes": 5, "message_size": 80}, None,
+                                          10.0))
+    _bits_row("brush with a fifth stroke", "brush", record)
+    gen = load_preset(str(out)).generator
+    share = inking(gen, messages(80, range(1024)), [4])[0]
+    report("tweak", "brush with a fifth stroke: glyphs the fifth inks", share, "share",
+           ">= 0.9", share >= 0.9)
+
+
+def _three_segments() -> None:
+    from glyphart.latent import messages
+    from glyphart.models import build_models
+    from glyphart.presets import load_preset
+    from glyphart.spec import spec_from_dict
+    from glyphart.train.checkpoint import init_from
+    data = variant("brush", {"segments": 3}, None, 15.0)
+    z = messages(64, range(64))
+    start, _ = build_models(spec_from_dict(data).model)
+    init_from("brush", start, _)
+    start.eval()
+    first = overlap_with_parent(start, "brush", z)
+    report("tweak", "brush, 3 segments, step 0: ink overlap with brush's", first, "IoU",
+           ">= 0.9", first >= 0.9)
+    record, out = grow("brush-3seg", data)
+    _bits_row("brush with three segments", "brush", record)
+    bent = bend_beyond_split(load_preset(str(out)).generator, z, 1)
+    before = bend_beyond_split(start, z, 1)
+    report("tweak", "brush, 3 segments: bent beyond the split, end", bent, "px",
+           ">= 1 px", bent >= 1.0, f"{before:.2f} px on step 0")
+
+
+def _three_strokes_per_ink() -> None:
+    from glyphart.latent import messages
+    from glyphart.presets import load_preset
+    record, out = grow("color-9", variant("color", {"strokes": 3, "message_size": 144}, None,
+                                          15.0))
+    _bits_row("color, three strokes per ink", "color", record)
+    gen = load_preset(str(out)).generator
+    shares = inking(gen, messages(144, range(512)), [2, 5, 8])
+    report("tweak", "color, three strokes per ink: glyphs each new one inks (least)",
+           min(shares), "share", ">= 0.9", min(shares) >= 0.9,
+           ", ".join(f"{s:.2f}" for s in shares))
+
+
+def _bits_row(what: str, parent: str, record: dict) -> None:
+    bits, before = record["metrics"]["bits_per_glyph_reference"], parent_bits(parent)
+    report("tweak", f"{what}: reference bits / {parent}'s", bits / before, "x", ">= 0.9",
+           bits / before >= 0.9, f"{bits} of {before} bits in {record['cpu_minutes']} CPU-min "
+           f"({record['steps']} steps)")
+
+
+# ---------------------------------------------------------------------------------------------
+# studio
+
+
+def bench_studio(minutes: float = 1.5) -> None:
+    """The same training (gray at 45 degrees, grown) from the CLI and from the studio's panel
+    (its child writes the live sheet), one after the other; meanwhile 128 px tiles not yet
+    drawn, and how often the page's sheet and numbers change."""
+    import subprocess
+    import sys
+    folder = Path(tempfile.mkdtemp(prefix="glyphart-bench-studio-"))
+    os.environ["GLYPHART_PRESETS"] = str(folder / "user")
+    toml = folder / "cli" / "tweak.toml"
+    toml.parent.mkdir()
+    from glyphart.spec import dump_spec, spec_from_dict
+    data = variant("gray", channel={"affine": {"degrees": 45.0}}, minutes=minutes)
+    toml.write_text(dump_spec(spec_from_dict(data | {"name": "tweak"})))
+    subprocess.run([sys.executable, "-m", "glyphart", "train", str(toml), "-q",
+                    "--eval-messages", "0"], check=True)
+    cli = json.loads(toml.with_suffix(".json").read_text())
+    first, last, tiles, gaps = _studio_run(folder, data)
+    cli_speed = cli["steps"] / (cli["wall_minutes"] * 60)
+    # the studio's steps over real seconds (its sheets are off the training's clock, not off
+    # the wall's): from its first sheet to its last
+    studio_speed = (last["step"] - first["step"]) / (last["written"] - first["written"])
+    ratio = studio_speed / cli_speed
+    report("studio", "training steps/s in the studio / from the CLI", ratio, "x", ">= 0.85",
+           ratio >= 0.85, f"CLI {cli_speed:.1f}, studio {studio_speed:.1f} steps/s")
+    p90 = statistics.quantiles(tiles, n=10)[-1] * 1000
+    report("studio", "128 px tile not cached, while training: 90th pct", p90, "ms",
+           "<= 100 ms", p90 <= 100, f"median {statistics.median(tiles) * 1000:.0f} ms, "
+           f"{len(tiles)} tiles")
+    report("studio", "live sheet and numbers: longest gap between updates", max(gaps), "s",
+           "<= 2 s", max(gaps) <= 2.0, f"{len(gaps)} updates")
+
+
+def _studio_run(folder: Path, data: dict) -> tuple[dict, dict, list, list]:
+    """(first and last numbers of its live sheet, tile seconds, seconds between sheet
+    updates) of one training in the panel."""
+    import sys
+    import urllib.request
+    sys.path.insert(0, str(ROOT / "tests"))
+    from explore_server import running_server
+    with running_server(folder / "exports", preset="gray") as (url, app):
+        values = {k: v for k, v in data.items() if k in ("model", "channel", "train", "render")}
+        _post(url + "api/train/start", {"from": "gray", "name": "tweak", "values": values})
+        tiles, seen, seed = [], [], 10_000
+        while True:
+            status = json.loads(urllib.request.urlopen(url + "api/train/status").read())
+            progress = status.get("progress")
+            if progress and (not seen or seen[-1]["written"] != progress["written"]):
+                seen.append(progress)
+            if status["state"] not in ("training", "stopping"):
+                break
+            if progress:
+                t0 = time.perf_counter()
+                urllib.request.urlopen(f"{url}api/tile?preset=gray&seed={seed}&size=128").read()
+                tiles.append(time.perf_counter() - t0)
+                seed += 1
+            time.sleep(0.25)
+    writes = [p["written"] for p in seen if p["state"] == "training"]
+    return seen[0], seen[-1], tiles, [b - a for a, b in zip(writes, writes[1:])]
+
+
+def _post(url: str, body: dict) -> dict:
+    import urllib.request
+    request = urllib.request.Request(url, json.dumps(body).encode(), method="POST",
+                                     headers={"content-type": "application/json"})
+    return json.loads(urllib.request.urlopen(request).read())
