@@ -186,6 +186,36 @@ def sheets(render: set[str]) -> str:
     return "\n".join(lines)
 
 
+def separations_preview(out: Path, width: int = 300) -> None:
+    """docs/separations.png: a riso poster of `color` beside its three masters (and marks),
+    as `glyphart render --preset color --seeds 0-5 --size a5 --poster p.png --separations
+    --marks` writes them, each scaled to `width` px with a caption under it."""
+    import tempfile
+    from PIL import Image, ImageDraw
+    from glyphart.render.separations import Separations
+    with tempfile.TemporaryDirectory() as tmp:
+        files = list(Render.load("color", seeds="0-5").posters(
+            str(Path(tmp) / "p.png"), size="a5", dpi=100, quiet=True,
+            separations=Separations(marks=True)))
+        pictures = []
+        for path in files:
+            with Image.open(path) as im:
+                pictures.append(im.convert("RGB").resize(
+                    (width, round(im.height * width / im.width)), Image.LANCZOS))
+    captions = ["composite"] + [f"ink {k} master (#{path.stem.rsplit('-', 1)[1]})"
+                                for k, path in enumerate(files[1:], 1)]
+    gap, strip = 12, 22
+    sheet = Image.new("RGB", (len(pictures) * (width + gap) + gap,
+                              pictures[0].height + 2 * gap + strip), "#d8d4cc")
+    draw = ImageDraw.Draw(sheet)
+    for i, (picture, caption) in enumerate(zip(pictures, captions)):
+        x = gap + i * (width + gap)
+        sheet.paste(picture, (x, gap))
+        draw.text((x + width // 2, gap + picture.height + strip // 2 + 2), caption,
+                  fill="#16140f", anchor="mm")
+    sheet.save(out, optimize=True)
+
+
 def performance() -> str:
     """The latest `python bench/run.py --json bench/latest.json` as a table."""
     path = ROOT / "bench" / "latest.json"
@@ -279,5 +309,8 @@ if __name__ == "__main__":
                 plot = Render.load("brush", seeds="0-11").plot(
                     Path(tmp) / "brush-plot.svg", size="a5", landscape=True, pen=0.6)
                 plot_preview(plot, preview, px_per_mm=3)
+        separations = ROOT / "docs" / "separations.png"
+        if "color" in chosen.split(",") or not separations.is_file():
+            separations_preview(separations)
     readme_path.write_text(readme)
     print("README.md and docs/ updated")
