@@ -162,7 +162,8 @@ function showStatus(s) {
   if (busy && $("train").hidden && trainShown.state === "") openTraining(s.name);   // reattach
   if (s.name) { $("train-name").value = s.name; $("train-name").dataset.auto = "0"; }
   $("train-start").disabled = busy; $("train-stop").disabled = s.state !== "training";
-  $("train-resume").hidden = s.state !== "stopped";
+  const stoppedEarlier = s.state === "idle" && trainForm && trainForm.resumable;  // a studio ago
+  $("train-resume").hidden = !(s.state === "stopped" || stoppedEarlier);
   const p = s.progress;
   $("train-state").textContent = s.state === "idle" ? "" : `${s.name}: ${s.state}` + (s.error ? ` (${s.error})` : "");
   $("train-numbers").textContent = p ? numbers(p) : "";
