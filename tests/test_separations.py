@@ -364,8 +364,7 @@ def test_the_studio_exports_a_poster_with_its_masters(tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--video", "{tmp}/v.webm", "--separations"], "--separations applies to --sheet or "
-                                                  "--poster"),
+    (["--video", "{tmp}/v.webm", "--separations"], "--separations applies to --sheet"),
     (["--poster", "{tmp}/p.png", "--marks"], "--marks shapes the masters"),
     (["--poster", "{tmp}/p.png", "--trap", "1"], "--trap shapes the masters"),
     (["--poster", "{tmp}/p.png", "--ink-density", "1,1,1"], "--ink-density shapes the masters"),
