@@ -185,3 +185,67 @@ def wait_for(client, done, seconds: float = 120.0) -> dict:
             return status
         time.sleep(0.2)
     raise AssertionError(f"timed out; last status {status}")
+
+
+def test_ctrl_c_on_the_studio_stops_its_training_with_a_checkpoint_resume_continues(tmp_path):
+    """`glyphart explore` in a terminal: Ctrl-C reaches the studio (the training has a
+    session of its own), which stops the training once and waits while it saves; the CLI's
+    --resume then continues it."""
+    import os
+    import signal
+    import subprocess
+    import urllib.request
+
+    from conftest import run_cli
+    from explore_server import free_port
+    from glyphart.train import checkpoint_path
+    user_dir().mkdir(parents=True, exist_ok=True)
+    (user_dir() / "seedling.toml").write_text(
+        tiny_four_strokes("exchangeable = true", steps=100000))
+    port = free_port()
+    studio = subprocess.Popen([sys.executable, "-m", "glyphart", "explore", "--no-open", "-q",
+                               "--port", str(port), "--export-dir", str(tmp_path / "out")],
+                              env=os.environ, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/api/train/"
+    try:
+        values = {"model": {"generator": "strokes", "exchangeable": True, "strokes": 4,
+                            "segments": 1, "message_size": 16, "size": 16, "widths": [64],
+                            "decoder_widths": [8, 16]},
+                  "channel": {"noise": {"std": 0.3}}, "train": {"steps": 100000}}
+        answer = wait_until(lambda: post_json(url + "start", {
+            "from": "seedling", "name": "sprout", "values": values}))
+        assert answer == {"started": "sprout"}
+        wait_until(lambda: (json.loads(urllib.request.urlopen(url + "status").read())
+                            .get("progress") or {}).get("step", 0) >= 10)
+        studio.send_signal(signal.SIGINT)
+        studio.wait(120)
+    finally:
+        studio.kill()
+    toml = user_dir() / "sprout.toml"
+    assert checkpoint_path(toml).is_file() and toml.with_suffix(".safetensors").is_file()
+    step = json.loads(toml.with_suffix(".json").read_text())["steps"]
+    done = run_cli("train", "sprout", "--resume", "--steps", str(step + 5), "-q",
+                   "--eval-messages", "0")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(toml.with_suffix(".json").read_text())["resumed_from_step"] == step
+
+
+def post_json(url: str, body: dict) -> dict:
+    import urllib.request
+    request = urllib.request.Request(url, json.dumps(body).encode(), method="POST",
+                                     headers={"content-type": "application/json"})
+    return json.loads(urllib.request.urlopen(request).read())
+
+
+def wait_until(attempt, seconds: float = 120.0):
+    """attempt()'s first true answer; a refused connection (the server starting) is no."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            answer = attempt()
+            if answer:
+                return answer
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out")
