@@ -97,17 +97,14 @@ function showKinds() {
 // default), a table switched off is left out; the server checks every value.
 function formValues() {
   const out = {description: $("train-description").value, model: {}, channel: {}, train: {}, render: {}};
-  const off = new Set([...document.querySelectorAll("#train-form .sub-on")].filter((c) => !c.checked || c.closest("[hidden]")).map((c) => c.dataset.sub));
+  const on = [...document.querySelectorAll("#train-form .sub-on")].filter((c) => c.checked && !c.closest("[hidden]"));
+  for (const c of on) out[c.closest("fieldset[data-table]").dataset.table][c.dataset.sub] = {};
   for (const el of document.querySelectorAll("#train-form [data-key]")) {
     const {table, sub, key, type} = el.dataset;
-    if (el.closest("[hidden]") || (sub && off.has(sub))) continue;
+    if (el.closest("[hidden]") || (sub && !out[table][sub])) continue;
     const value = readField(el, type);
-    if (value === undefined) continue;
-    const into = sub ? (out[table][sub] = out[table][sub] || {}) : out[table];
-    into[key] = value;
+    if (value !== undefined) (sub ? out[table][sub] : out[table])[key] = value;
   }
-  for (const c of document.querySelectorAll("#train-form .sub-on"))
-    if (!off.has(c.dataset.sub)) { const t = c.closest("fieldset[data-table]").dataset.table; out[t][c.dataset.sub] = out[t][c.dataset.sub] || {}; }
   return out;
 }
 function readField(el, type) {
@@ -146,7 +143,7 @@ async function reloadPresets(select) {
   info.presets = fresh.presets;
   const have = new Set([...$("preset").options].map((o) => o.value));
   for (const p of fresh.presets) if (!have.has(p.name)) $("preset").add(new Option(`${p.name} (${p.origin})`, p.name));
-  if (select) $("train-open-preset").dataset.name = select, $("train-open-preset").hidden = false;
+  if (select) { $("train-open-preset").dataset.name = select; $("train-open-preset").hidden = false; }
 }
 
 // -- watching -----------------------------------------------------------------------------------
