@@ -1,8 +1,8 @@
 """`tweak` and `studio`: an artist's change to a shipped preset, grown from its parent.
 
 tweak: each change trained as an artist would (`[train] init_from` = the parent, the parent's
-recipe, `--minutes` of wall clock on one thread, so the CPU minutes are at most the budget),
-then measured: bits under the reference channel (4,096 messages) against the parent's record,
+recipe) for a budget of CPU minutes (its steps fitted to the budget by a probe, so the
+schedule spans it however busy the machine is; run it with OMP_NUM_THREADS=1), then measured: bits under the reference channel (4,096 messages) against the parent's record,
 and what the change is for (a fifth stroke inking, new strokes inking, segments bent beyond
 their split). studio: the same training run from the CLI and from the studio's panel (with
 its live sheet), steps per second side by side, 128 px tiles drawn meanwhile, and how often
@@ -24,25 +24,53 @@ from measure import ROOT, report
 INKS = 0.003  # a stroke inks a glyph when this share of the cell is ink because of it alone
 
 
-def variant(parent: str, model: dict | None = None, channel: dict | None = None,
-            minutes: float = 10.0) -> dict:
+def variant(parent: str, model: dict | None = None, channel: dict | None = None) -> dict:
     """The parent's TOML, as `preset new --from parent` copies it, with the change."""
     data = tomllib.loads((ROOT / "presets" / f"{parent}.toml").read_text())
     data["model"].update(model or {})
     for table, values in (channel or {}).items():
         data["channel"][table].update(values)
-    data["train"].update(init_from=parent, minutes=minutes, steps=100_000)
+    data["train"]["init_from"] = parent
     return data
 
 
-def grow(name: str, data: dict, monitor=None) -> tuple[dict, Path]:
-    """Train `data` in this process as `glyphart train NAME` would; (record, its TOML)."""
+def grow(name: str, data: dict, cpu_minutes: float, monitor=None) -> tuple[dict, Path]:
+    """Train `data` in this process as `glyphart train NAME` would, for `cpu_minutes` of this
+    process's CPU: its steps are what a probe of the same run says fit in them, so the
+    schedule (lr decay, look ramp) spans the budget however busy the machine is. (record,
+    its TOML)."""
+    steps = steps_in(name, data, cpu_minutes)
+    budget = {"steps": steps, "minutes": 0.0}
+    t0, watching = time.process_time(), [0.0]
+
+    def within(step, gen, dec):  # a guard: a run slower than its probe stops at the budget
+        c0 = time.process_time()
+        stop = monitor is not None and monitor(step, gen, dec)
+        watching[0] += time.process_time() - c0  # the monitor's own time is not the run's
+        return stop or time.process_time() - t0 - watching[0] > 1.1 * 60 * cpu_minutes
+    return _train(name, data | {"train": data["train"] | budget}, within, 4096)
+
+
+def steps_in(name: str, data: dict, cpu_minutes: float, probe: int = 40) -> int:
+    """Steps of this run that fill `cpu_minutes`, from the CPU time of steps 10 to `probe`."""
+    marks = {}
+
+    def clock(step, gen, dec):
+        if step in (10, probe):
+            marks[step] = time.process_time()
+        return False
+    _train(name + "-probe", data | {"train": data["train"] | {"steps": probe, "minutes": 0.0}},
+           clock, 0)
+    return int(60 * cpu_minutes / ((marks[probe] - marks[10]) / (probe - 10)))
+
+
+def _train(name: str, data: dict, monitor, eval_messages: int) -> tuple[dict, Path]:
     from glyphart.spec import spec_from_dict
     from glyphart.train import train
     folder = Path(tempfile.mkdtemp(prefix=f"glyphart-bench-{name}-"))
     out = folder / f"{name}.toml"
     record = train(spec_from_dict(data | {"name": name}, str(out)), out, quiet=True,
-                   monitor=monitor)
+                   monitor=monitor, eval_messages=eval_messages)
     return record, out
 
 
@@ -106,21 +134,25 @@ def _tweak_channel() -> None:
     import torch
     from glyphart.channel import build_channel
     from glyphart.metrics import read_back, set_bits
+    from glyphart.sets import SetLayout
     from glyphart.spec import spec_from_dict
-    data = variant("gray", channel={"affine": {"degrees": 45.0}}, minutes=3.0)
+    data = variant("gray", channel={"affine": {"degrees": 45.0}})
     spec = spec_from_dict(data)
-    channel, t0, seen = build_channel(spec.channel, spec.model.size), time.process_time(), []
+    channel, t0, seen = build_channel(spec.channel, spec.model.size), [], []
 
     def every_minute(step, gen, dec):
-        if time.process_time() - t0 - sum(s[2] for s in seen) >= 60 * (len(seen) + 1):
+        if not t0:  # the run's first step: its CPU minutes count from here
+            t0.append(time.process_time())
+        if time.process_time() - t0[0] - sum(s[2] for s in seen) >= 60 * (len(seen) + 1):
             c0 = time.process_time()
             gen.eval(), dec.eval()
             with torch.no_grad():
                 sent, read = read_back(lambda z: dec(channel(gen(z))), 1024, 64)
             gen.train(), dec.train()
-            seen.append((len(seen) + 1, set_bits(sent, read), time.process_time() - c0))
+            seen.append((len(seen) + 1, set_bits(sent, read, SetLayout.of(spec.model)),
+                         time.process_time() - c0))
         return False
-    record, _ = grow("gray-45", data, every_minute)
+    record, _ = grow("gray-45", data, 3.0, every_minute)
     parent = parent_bits("gray", "bits_per_glyph")
     for minute, bits, _ in seen:
         report("tweak", f"gray at 45 deg, own channel, CPU minute {minute}: bits / gray's",
@@ -133,8 +165,7 @@ def _tweak_channel() -> None:
 def _fifth_stroke() -> None:
     from glyphart.latent import messages
     from glyphart.presets import load_preset
-    record, out = grow("brush-5", variant("brush", {"strokes": 5, "message_size": 80}, None,
-                                          10.0))
+    record, out = grow("brush-5", variant("brush", {"strokes": 5, "message_size": 80}), 10.0)
     _bits_row("brush with a fifth stroke", "brush", record)
     gen = load_preset(str(out)).generator
     share = inking(gen, messages(80, range(1024)), [4])[0]
@@ -148,7 +179,7 @@ def _three_segments() -> None:
     from glyphart.presets import load_preset
     from glyphart.spec import spec_from_dict
     from glyphart.train.checkpoint import init_from
-    data = variant("brush", {"segments": 3}, None, 15.0)
+    data = variant("brush", {"segments": 3})
     z = messages(64, range(64))
     start, _ = build_models(spec_from_dict(data).model)
     init_from("brush", start, _)
@@ -156,7 +187,7 @@ def _three_segments() -> None:
     first = overlap_with_parent(start, "brush", z)
     report("tweak", "brush, 3 segments, step 0: ink overlap with brush's", first, "IoU",
            ">= 0.9", first >= 0.9)
-    record, out = grow("brush-3seg", data)
+    record, out = grow("brush-3seg", data, 15.0)
     _bits_row("brush with three segments", "brush", record)
     bent = bend_beyond_split(load_preset(str(out)).generator, z, 1)
     before = bend_beyond_split(start, z, 1)
@@ -167,8 +198,7 @@ def _three_segments() -> None:
 def _three_strokes_per_ink() -> None:
     from glyphart.latent import messages
     from glyphart.presets import load_preset
-    record, out = grow("color-9", variant("color", {"strokes": 3, "message_size": 144}, None,
-                                          15.0))
+    record, out = grow("color-9", variant("color", {"strokes": 3, "message_size": 144}), 15.0)
     _bits_row("color, three strokes per ink", "color", record)
     gen = load_preset(str(out)).generator
     shares = inking(gen, messages(144, range(512)), [2, 5, 8])
@@ -199,7 +229,8 @@ def bench_studio(minutes: float = 1.5) -> None:
     toml = folder / "cli" / "tweak.toml"
     toml.parent.mkdir()
     from glyphart.spec import dump_spec, spec_from_dict
-    data = variant("gray", channel={"affine": {"degrees": 45.0}}, minutes=minutes)
+    data = variant("gray", channel={"affine": {"degrees": 45.0}})
+    data["train"] |= {"minutes": minutes, "steps": 100_000}
     toml.write_text(dump_spec(spec_from_dict(data | {"name": "tweak"})))
     subprocess.run([sys.executable, "-m", "glyphart", "train", str(toml), "-q",
                     "--eval-messages", "0"], check=True)
