@@ -39,7 +39,7 @@ RASTER, STROKES, SHAPES = ("resize", "convtranspose"), ("strokes",), ("shapes",)
 @dataclass
 class ShapesSpec:
     """[model.shapes]: the shapes generator's own fields."""
-    grid: int = _f(16, choices=[8, 16, 32, 64],
+    grid: int = _f(12, lo=4, hi=64,
                    doc="field cells a side: no feature is much finer than a cell (the band "
                        "limit; 8-16 at 64 px draws a few bold shapes)")
     detail: bool = _f(False, doc="a second field on a grid twice as fine, started at zero: an hd "
@@ -612,12 +612,6 @@ def _check_shapes(m: ModelSpec, source: str):
         raise GlyphartError(f"{source}: [model] exchangeable, place and detail act on strokes; "
                             "a shapes generator has none (remove them; [model.shapes] detail "
                             "adds a finer field)")
-    stages = len(m.widths) - 1
-    if 4 * 2 ** stages != m.shapes.grid:
-        raise GlyphartError(f"{source}: [model] widths has {len(m.widths)} entries; a shapes "
-                            f"generator's widths double from 4 cells to its grid of "
-                            f"{m.shapes.grid}, so it needs {m.shapes.grid.bit_length() - 2} "
-                            "(one per resolution)")
 
 
 def _check_render_colours(spec: Spec, source: str):

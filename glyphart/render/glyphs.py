@@ -117,7 +117,7 @@ def glyph_outlines(preset, z: torch.Tensor, side: float, clip: bool = True) -> l
     if hasattr(gen, "outline_field"):  # a kind that samples its own field finely
         with torch.no_grad():
             fields = gen.outline_field(z.to(_device(gen))).float().cpu()
-        return [[traced_outline(field, side) for field in glyph] for glyph in fields]
+        return [[traced_outline(field, side, 0) for field in glyph] for glyph in fields]
     logits = generate_logits(gen, z)
     return [[field_outline(field, side) for field in glyph] for glyph in logits]
 

@@ -101,9 +101,10 @@ def field_outline(logits: torch.Tensor, size: float):
     return traced_outline(enlarge_rows(logits[None, None].float(), n, n)[0, 0], size)
 
 
-def traced_outline(field: torch.Tensor, size: float):
+def traced_outline(field: torch.Tensor, size: float, speck: float = SPECK):
     """The zero level of a field already sampled finely (n x n pixel centres), as
-    `field_outline` gives it: smooth cubic rings, specks dropped, holes kept."""
+    `field_outline` gives it: smooth cubic rings, holes kept, rings under `speck` of the
+    square dropped (an exact field has no enlarging noise to drop: speck 0 keeps them all)."""
     import contourpy
     import pathops
     n = field.shape[-1]
@@ -119,7 +120,7 @@ def traced_outline(field: torch.Tensor, size: float):
     path = pathops.Path()
     pen = path.getPen()
     for ring in rings:
-        if abs(_area(ring)) >= SPECK * size * size and len(ring) >= 3:
+        if abs(_area(ring)) >= speck * size * size and len(ring) >= 3:
             _smooth_ring(pen, ring[::2] if len(ring) >= 12 else ring)
     return pathops.simplify(path, fix_winding=True)
 
