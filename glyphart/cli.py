@@ -104,7 +104,7 @@ def presets_cmd():
             spec = load_spec(files.toml)
             m = spec.model
             origin = "built-in, shadowed" if files.shadowed else files.origin
-            native = f"{m.size}px" + (" (any)" if m.generator == "strokes" else "")
+            native = f"{m.size}px" + (" (any)" if m.draws_any_size else "")
             rows.append((files.name, origin, m.kind, native, str(m.message_size),
                          "yes" if files.trained else "no", spec.description))
         except GlyphartError as e:

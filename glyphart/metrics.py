@@ -273,10 +273,10 @@ def evaluate(preset, n: int = 4096, k: int = 1024, seed: int = 1234, device="cpu
         glyphs = preset.generator(z).float().cpu()
     bits_ref = set_bits(ref_sent, ref_read, layout)
     from .boldness import LARGE_PX, boldness
-    from .render.glyphs import render_glyphs
+    from .render.glyphs import has_strokes, render_glyphs
     large = render_glyphs(preset.generator, z[:8], LARGE_PX)
     extra = {"stroke_homes": stroke_homes(preset.generator, z)} \
-        if spec.generator == "strokes" else {}
+        if has_strokes(preset.generator) else {}
     if spec.inks:
         alone = [look_measures(glyphs[:, i:i + 1]) for i in range(spec.inks)]
         extra |= {"small_parts_per_ink": [m["small_parts"] for m in alone],

@@ -209,6 +209,7 @@ class StrokeGenerator(nn.Module):
     A colour preset's glyph has `strokes` strokes in each of its ink layers."""
 
     draws_any_size = True
+    has_strokes = True
 
     def __init__(self, spec: ModelSpec):
         super().__init__()

@@ -209,7 +209,7 @@ class Preset:
         `messages` is a (B, N) tensor, or seeds (a list or a string such as "0-7")."""
         import torch
         from .latent import messages as seeded
-        if self.spec.model.generator != "strokes":
+        if not getattr(self.generator, "has_strokes", False):
             raise GlyphartError(f"preset {self.name!r} draws {self.spec.model.generator} "
                                 "glyphs, which have no strokes; strokes presets such as brush "
                                 "have them")

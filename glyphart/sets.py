@@ -30,7 +30,7 @@ class SetLayout:
     @classmethod
     def of(cls, model) -> "SetLayout | None":
         """The layout of a [model] table, or None when its message is an ordered vector."""
-        if model.generator != "strokes" or not model.exchangeable:
+        if not model.exchangeable:  # only strokes can be (spec.py)
             return None
         groups = model.inks or 1
         return cls(groups, model.strokes, model.message_size // (groups * model.strokes))

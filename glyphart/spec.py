@@ -129,6 +129,11 @@ class ModelSpec:
             self.shapes = ShapesSpec()
 
     @property
+    def draws_any_size(self) -> bool:
+        """Whether the generator draws exactly at any size (listings ask without building it)."""
+        return self.generator in ("strokes", "shapes")
+
+    @property
     def kind(self) -> str:
         """What an artist is told it draws: gray or color, and strokes for stroke presets."""
         return ("color" if self.channels == 3 else "gray") + \

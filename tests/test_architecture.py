@@ -149,6 +149,15 @@ def test_one_module_asks_what_kind_of_generator_drew_a_glyph():
     assert askers == ["glyphart.render.glyphs"], askers
 
 
+def test_nothing_outside_the_kinds_asks_which_generator_it_is():
+    """A kind is asked (its methods and traits), not asked about: only the specification
+    (which validates each kind's fields), the model builder and a strokes generator's own
+    growing (was its parent strokes too?) name generators."""
+    askers = [_module_name(p) for p in PACKAGE.rglob("*.py")
+              if re.search(r'generator\s*[!=]=\s*"', p.read_text())]
+    assert sorted(askers) == ["glyphart.grow", "glyphart.models", "glyphart.spec"], askers
+
+
 MAX_FUNCTION_LINES = 80  # the house's rule; split by meaning, not by count
 
 

@@ -131,7 +131,7 @@ async def presets(request: Request):
         except GlyphartError:
             continue
         rows.append({"name": files.name, "origin": files.origin, "layers": m.layers,
-                     "size": m.size, "strokes": m.generator == "strokes",
+                     "size": m.size, "any_size": m.draws_any_size,
                      "palette": r.palette, "description": s.description})
     palettes = {n: {"paper": p.paper, "inks": list(p.inks), "blend": p.blend,
                     "about": p.about} for n, p in PALETTES.items()}

@@ -29,9 +29,14 @@ def draws_any_size(generator) -> bool:
     return getattr(generator, "draws_any_size", False)
 
 
+def has_strokes(generator) -> bool:
+    """True for generators made of strokes: their glyphs are vectors already (centre lines,
+    capsules), pen lines are their strokes'."""
+    return getattr(generator, "has_strokes", False)
+
+
 def draws_strokes(preset) -> bool:
-    """True for a strokes preset: its glyphs are vectors already (centre lines, capsules)."""
-    return preset.spec.model.generator == "strokes"
+    return has_strokes(preset.generator)
 
 
 # ---------------------------------------------------------------------------------------------

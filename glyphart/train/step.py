@@ -10,6 +10,7 @@ import torch
 from .. import distributed
 from ..errors import GlyphartError
 from ..inks import composite, training_inks
+from ..render.glyphs import has_strokes
 from ..sets import in_reading_order, match, stroke_centres
 from .penalties import look_penalty, read_back_loss, register_penalty, spread_penalty
 
@@ -32,7 +33,7 @@ def draw(run, z: torch.Tensor, size: int | None = None):
     """(strokes or None, logits (B, C, H, W), each stroke's logits or None) for messages z,
     drawn at [model] size or (strokes) at `size`."""
     gen, train_spec = run.gen, run.train_spec
-    strokes = gen.strokes(z) if run.spec.model.generator == "strokes" else None
+    strokes = gen.strokes(z) if has_strokes(gen) else None
     each = None  # each stroke's own logits, when its homes are penalised
     if strokes is None:
         logits = gen.logits(z)
