@@ -675,9 +675,14 @@ def spec_to_dict(spec: Spec) -> dict:
     data = dataclasses.asdict(spec)
     data.pop("path", None)
     data["channel"] = {k: v for k, v in data["channel"].items() if v is not None}
-    for table, cls in _TABLES.items():  # an unset key stays out: its default is no value
+    kind = spec.model.generator
+    for table, cls in _TABLES.items():
+        # An unset key stays out (its default is no value), and so does a default key of
+        # another kind (a shapes preset's TOML lists no stroke widths).
         data[table] = {k: v for k, v in data[table].items()
-                       if not (_FIELDS[cls][k].metadata.get("unset") and v == _default(cls, k))}
+                       if v != _default(cls, k) or not (
+                           _FIELDS[cls][k].metadata.get("unset")
+                           or kind not in (_FIELDS[cls][k].metadata.get("kinds") or (kind,)))}
     return data
 
 
