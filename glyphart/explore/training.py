@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.requests import Request
@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..atomic import atomic_path, write_text
 from ..errors import GlyphartError
+from ..spec import dump_spec
 from . import view
 from .form import describe
 
@@ -192,8 +193,8 @@ def user_toml(name: str) -> Path:
 
 
 def planned(body: dict) -> tuple:
-    """(source files, the new spec, its TOML path, resume): everything validated, nothing
-    written yet."""
+    """(the source's files, its spec, the new spec, the new TOML's path): everything
+    validated, nothing written yet."""
     from ..presets import find
     from ..spec import load_spec, spec_from_dict
     source = find(view.preset_name({"preset": body.get("from", "")}))
@@ -211,11 +212,12 @@ def planned(body: dict) -> tuple:
 
 
 def grown_from(spec, source):
-    """The copy grows from the preset it came from (its weights), unless the artist named
-    another parent in the form."""
+    """The copy grows from the preset it came from, as `preset new` makes it, unless the
+    artist named another parent in the form."""
+    from ..presets import grow_from_source
     from ..spec import load_spec
-    if source.trained and spec.train.init_from == load_spec(source.toml).train.init_from:
-        spec = replace(spec, train=replace(spec.train, init_from=source.name))
+    if spec.train.init_from == load_spec(source.toml).train.init_from:
+        grow_from_source(spec, source, source.name)
     return spec
 
 
@@ -236,12 +238,7 @@ def save_render_edit(spec, source, toml: Path) -> None:
             if src.is_file():
                 with atomic_path(dst) as tmp:
                     shutil.copyfile(src, tmp)
-    write_text(toml, dump(spec))
-
-
-def dump(spec) -> str:
-    from ..spec import dump_spec
-    return dump_spec(spec)
+    write_text(toml, dump_spec(spec))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,7 +298,7 @@ async def start(request: Request):
     if runs.running():  # refused before its TOML is written
         raise GlyphartError(f"a training of {runs.job.name} is running; stop it first "
                             "(one training at a time in the studio)")
-    write_text(toml, dump(spec))
+    write_text(toml, dump_spec(spec))
     runs.start(spec.name, toml, resume=False)
     return reply({"started": spec.name})
 
