@@ -2,7 +2,8 @@
 
 tweak: each change trained as an artist would (`[train] init_from` = the parent, the parent's
 recipe) for a budget of CPU minutes (its steps fitted to the budget by a probe, so the
-schedule spans it however busy the machine is; run it with OMP_NUM_THREADS=1), then measured: bits under the reference channel (4,096 messages) against the parent's record,
+schedule spans it however busy the machine is; run it with OMP_NUM_THREADS=1), then
+measured: bits under the reference channel (4,096 messages) against the parent's record,
 and what the change is for (a fifth stroke inking, new strokes inking, segments bent beyond
 their split). studio: the same training run from the CLI and from the studio's panel (with
 its live sheet), steps per second side by side, 128 px tiles drawn meanwhile, and how often
