@@ -298,13 +298,13 @@ class TrainSpec:
                                     "mean, so for a run that starts from trained weights)",
                                     kinds=STROKES)
     reader_until: float = _f(0.0, lo=0.0, hi=1.0,
-                             doc="strokes generator with [model] decoder_pool > 1: up to this "
+                             doc="strokes and shapes with [model] decoder_pool > 1: up to this "
                                  "fraction of the run, steps draw the glyphs anti-aliased at "
                                  "the decoder's size (size / decoder_pool) and run the channel "
                                  "there, its per-pixel noise scaled to the pooled view: "
                                  "decoder_pool^2 fewer pixels to draw, warp and score. From it "
                                  "on, at [model] size, as eval reads them: the decoder ends on "
-                                 "eval's own view (0 = never)", kinds=STROKES)
+                                 "eval's own view (0 = never)", kinds=STROKES + SHAPES)
     sharpen: float = _f(0.0, lo=0.0, hi=1.0,
                         doc="shapes generator: fraction of the run over which edges sharpen "
                             "from 8x [model.shapes] softness to it: wide edges early let "
@@ -512,7 +512,7 @@ def _check_consistency(spec: Spec, source: str):
     if m.generator == "strokes":
         _check_strokes(spec, source)
     elif m.generator == "shapes":
-        _check_shapes(m, source)
+        _check_shapes(spec, source)
     else:
         _check_raster(spec, source)
     _check_sizes(m, source)
@@ -541,10 +541,7 @@ def _check_strokes(spec: Spec, source: str):
         raise GlyphartError(f"{source}: [model] place = \"message\" gives each stroke "
                             "fixed numbers of the message; exchangeable strokes share it "
                             "as a set (choose one)")
-    if spec.train.reader_until > 0 and m.decoder_pool == 1:
-        raise GlyphartError(f"{source}: [train] reader_until draws at the decoder's size, "
-                            "which is [model] size without a decoder_pool (set "
-                            "decoder_pool = 2, 4 or 8, or remove reader_until)")
+    _check_reader_until(spec, source)
     if m.detail and not m.exchangeable:
         raise GlyphartError(f"{source}: [model] detail bends exchangeable strokes; set "
                             "exchangeable = true as well, or remove detail")
@@ -554,10 +551,17 @@ def _check_strokes(spec: Spec, source: str):
                             f"{2 * total} for {total} strokes")
 
 
+def _check_reader_until(spec: Spec, source: str):
+    if spec.train.reader_until > 0 and spec.model.decoder_pool == 1:
+        raise GlyphartError(f"{source}: [train] reader_until draws at the decoder's size, "
+                            "which is [model] size without a decoder_pool (set "
+                            "decoder_pool = 2, 4 or 8, or remove reader_until)")
+
+
 def _check_raster(spec: Spec, source: str):
     m, stages = spec.model, len(spec.model.widths) - 1
     if spec.train.reader_until > 0:
-        raise GlyphartError(f"{source}: [train] reader_until acts on strokes, which draw at "
+        raise GlyphartError(f"{source}: [train] reader_until acts on strokes and shapes, which draw at "
                             f"any size; a {m.generator} generator draws at its own (remove it)")
     if m.exchangeable or m.place != "learned" or m.detail:
         raise GlyphartError(f"{source}: [model] exchangeable, place and detail act on strokes; a "
@@ -612,7 +616,9 @@ def _check_colour(spec: Spec, source: str):
                             "remove the table for a gray preset")
 
 
-def _check_shapes(m: ModelSpec, source: str):
+def _check_shapes(spec: Spec, source: str):
+    m = spec.model
+    _check_reader_until(spec, source)
     if m.exchangeable or m.place != "learned" or m.detail:
         raise GlyphartError(f"{source}: [model] exchangeable, place and detail act on strokes; "
                             "a shapes generator has none (remove them; [model.shapes] detail "

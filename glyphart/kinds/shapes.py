@@ -125,9 +125,11 @@ class ShapeGenerator(nn.Module):
     def logits(self, z: torch.Tensor, size: int | None = None,
                rows: tuple[int, int] | None = None) -> torch.Tensor:
         """Ink logits (B, layers, H, size): the signed distance over `softness` pixels at the
-        native size (None), over about one output pixel at any other."""
+        native size (None) and in training at any size, over about one output pixel in any
+        render."""
         f, g = self.field(z, size or self.spec.size, rows, slope=True)
-        pixels = self.spec.size / self.softness if size is None else size / EDGE_PX
+        trained = size is None or self.training
+        pixels = (size or self.spec.size) / (self.softness if trained else EDGE_PX)
         return f / g * pixels
 
     def outline_field(self, z: torch.Tensor) -> torch.Tensor:

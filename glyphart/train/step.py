@@ -35,8 +35,8 @@ def draw(run, z: torch.Tensor, size: int | None = None):
     gen, train_spec = run.gen, run.train_spec
     strokes = gen.strokes(z) if has_strokes(gen) else None
     each = None  # each stroke's own logits, when its homes are penalised
-    if strokes is None:
-        logits = gen.logits(z)
+    if strokes is None:  # a raster draws at its own size; shapes at any
+        logits = gen.logits(z) if size is None else gen.logits(z, size)
     elif train_spec.homes > 0:
         each = gen.logits_of(strokes, size, each_stroke=True)
         logits = gen.join_strokes(each, size)
