@@ -22,7 +22,7 @@ from .atomic import atomic_path, write_text
 from .errors import GlyphartError
 from .spec import Spec, dump_spec, load_spec, model_to_json
 
-BUILTIN_NAMES = ("seed", "brush", "gray", "color", "hd-gray", "hd-color")
+BUILTIN_NAMES = ("seed", "brush", "color", "hd-color", "script", "hd-script")
 WEIGHTS_FORMAT = "glyphart-weights-1"
 
 
