@@ -129,9 +129,9 @@ def loop(run, *, video=None, quiet: bool = False, monitor=None, preview=None,
             if old_handler is not None:
                 signal.signal(signal.SIGTERM, old_handler)
         if main:
-            raise GlyphartError(f"{stopped}; the weights so far are saved as "
-                                f"{run.out.with_suffix('.safetensors')} and a checkpoint to "
-                                f"{run.checkpoint}; continue with --resume")
+            raise GlyphartError(f"{stopped}; checkpoint saved to {run.checkpoint} and the "
+                                f"weights so far to {run.out.with_suffix('.safetensors')}; "
+                                "continue with --resume")
         raise GlyphartError(f"rank {run.world.rank}: {stopped}; rank 0 saves the checkpoint")
     if sheet is not None:
         sheet.write(run, clock, bits, "finishing")
