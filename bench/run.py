@@ -28,6 +28,7 @@ from sections.evaluation import bench_eval
 from sections.growth import bench_growth
 from sections.poster import bench_poster
 from sections.quality import bench_quality
+from sections.shapes import bench_shapes
 from sections.startup import bench_startup
 from sections.steps import bench_stroke_steps
 from sections.strokes import bench_strokes
@@ -40,11 +41,12 @@ SECTIONS = {"train": bench_train, "steps": bench_stroke_steps, "eval": bench_eva
             "quality": bench_quality, "growth": bench_growth, "strokes": bench_strokes,
             "video": bench_video, "poster": bench_poster, "vector": bench_vector,
             "startup": bench_startup, "distributed": bench_distributed, "tweak": bench_tweak,
-            "studio": bench_studio}
+            "studio": bench_studio, "shapes": bench_shapes}
 
 
 _SECTION_ORDER = ["peak", "train", "options", "steps", "eval", "quality", "growth", "strokes",
-                  "video", "poster", "vector", "startup", "distributed", "tweak", "studio"]
+                  "video", "poster", "vector", "startup", "distributed", "tweak", "studio",
+                  "shapes"]
 
 
 def main(argv: list[str]) -> None:

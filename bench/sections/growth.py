@@ -33,8 +33,8 @@ def _grow(folder: Path, name: str, today: bool) -> subprocess.Popen:
                              str(MINUTES), "--eval-messages", "1024", "-q"], env=env)
 
 
-def bench_growth(name: str = "hd-gray") -> None:
-    """hd-gray grown from the shipped gray for 10 minutes, both ways at once (one core each,
+def bench_growth(name: str = "hd-script") -> None:
+    """hd-script grown from the shipped script for 10 minutes, both ways at once (one core each,
     so the load falls on both alike); bits under eval's channel (1,024 messages) after."""
     folder = Path(tempfile.mkdtemp(prefix="glyphart-bench-growth-"))
     runs = {today: _grow(folder, name, today) for today in (True, False)}
