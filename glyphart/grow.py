@@ -47,7 +47,20 @@ def grow(gen, dec, tensors: dict, parent_model, name: str) -> dict:
         raise GlyphartError(f"[train] init_from = {name!r}: none of {name}'s tensors fit this "
                             "[model] (another kind or layout); remove init_from to train from "
                             "scratch, or grow from a preset of the same kind")
+    if not any(key.startswith("generator.") for how in CARRIED for key in report[how]):
+        raise GlyphartError(_no_generator_carried(gen, parent_model, name))
     return report
+
+
+def _no_generator_carried(gen, parent_model, name: str) -> str:
+    """Only the decoder would carry over: the glyphs would start from nothing in silence."""
+    from .presets import RENAMED
+    kinds = "" if parent_model is None else \
+        f" ({name} is a {parent_model.generator} preset, this one {gen.spec.generator})"
+    hint = f"; the {name} it grew from ships as {RENAMED[name]!r} now: set init_from = " \
+        f"\"{RENAMED[name]}\", or" if name in RENAMED else ";"
+    return (f"[train] init_from = {name!r}: none of its generator's tensors fit this [model]"
+            f"{kinds}{hint} remove init_from to train from scratch")
 
 
 def carry_module(module, parent: dict, parent_model, places) -> dict:

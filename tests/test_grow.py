@@ -140,3 +140,19 @@ def load_spec_text(text: str):
 
     from glyphart.spec import spec_from_dict
     return spec_from_dict(tomllib.loads(text))
+
+
+def test_a_parent_whose_generator_carries_nothing_is_an_error_naming_the_rename():
+    """A stroke preset grown from `gray` (now bold shapes): the decoder alone would carry
+    over and the glyphs start from nothing in silence; the error says gray's strokes ship as
+    script."""
+    from test_shapes import TINY_SHAPES
+    shapes = load_spec_text(TINY_SHAPES).model
+    parent_gen, parent_dec = build_models(shapes)
+    tensors = {f"generator.{k}": v for k, v in parent_gen.state_dict().items()}
+    tensors |= {f"decoder.{k}": v for k, v in parent_dec.state_dict().items()}
+    text = tiny_four_strokes("exchangeable = true").replace("size = 16", "size = 32")
+    gen, dec = build_models(load_spec_text(text).model)
+    with pytest.raises(GlyphartError, match=r"gray is a shapes preset, this one strokes\); "
+                                            r"the gray it grew from ships as 'script'"):
+        grow(gen, dec, tensors, shapes, "gray")
