@@ -15,6 +15,7 @@ from .metrics import ink_masks
 
 RING_SPAN = 0.8    # a part spanning over this share of the cell both ways...
 MARGIN = 0.1       # the cell's outer tenth
+CORNER = 0.25      # a corner mark lies within this share of the side from two edges
 LARGE_PX = 1024    # crispness is judged drawn this large
 
 
@@ -41,9 +42,20 @@ def has_ring(mask: np.ndarray) -> bool:
 
 
 def corner_marks(mask: np.ndarray) -> bool:
-    """Ink in all four corner squares (a tenth of the side each way): marks to register by."""
-    n = max(1, round(MARGIN * mask.shape[0]))
-    return all(c.any() for c in (mask[:n, :n], mask[:n, -n:], mask[-n:, :n], mask[-n:, -n:]))
+    """A part confined to each of the four corner squares (a quarter of the side each way):
+    marks to register by. Shapes that merely run through the corners, as the source's often
+    do, are not marks."""
+    from scipy import ndimage
+    labels, _ = ndimage.label(mask)
+    n, side = max(1, round(CORNER * mask.shape[0])), mask.shape[0]
+    found = set()
+    for rows, cols in ndimage.find_objects(labels):
+        for corner, (r, c) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+            inside_rows = rows.stop <= n if r == 0 else rows.start >= side - n
+            inside_cols = cols.stop <= n if c == 0 else cols.start >= side - n
+            if inside_rows and inside_cols:
+                found.add(corner)
+    return len(found) == 4
 
 
 def margin_ratio(masks: np.ndarray) -> float:

@@ -265,6 +265,11 @@ def eval_cmd(preset, as_json, n, device, quiet):
                "(the source's sheet: 0.79)")
     click.echo(f"  shared layout                 {result['shared_layout']}")
     click.echo(f"  distinctness                  {result['distinctness']}")
+    click.echo(f"  ink, share of the cell        {result['ink']}  (the source's sheet: 0.48)")
+    click.echo(f"  thickness, share of the side  {result['thickness']}  (the source's: 0.41)")
+    click.echo(f"  rings, corner marks (of 64)   {result['rings']}, {result['corner_marks']}")
+    click.echo(f"  margin ink / middle ink       {result['margin_ratio']}")
+    click.echo(f"  grey pixels per edge, 1024 px {result['grey_per_edge']}")
     if "stroke_homes" in result:
         click.echo(f"  homes, each stroke            {result['stroke_homes']}")
     if "small_parts_per_ink" in result:

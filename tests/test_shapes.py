@@ -119,3 +119,23 @@ def test_shapes_fields_are_refused_where_they_do_not_fit(tmp_path):
     stray = TINY.replace("[channel.noise]", "[model.shapes]\ngrid = 8\n\n[channel.noise]")
     with pytest.raises(GlyphartError, match=r"\[model.shapes\]"):
         load_spec(write_tiny(tmp_path, stray, "s"))
+
+
+def test_boldness_tells_rings_corner_marks_and_thickness():
+    from glyphart.boldness import boldness, grey_per_edge
+    glyphs = torch.zeros(4, 1, 64, 64)
+    glyphs[0, :, 4:60, 4:60] = 1
+    glyphs[0, :, 12:52, 12:52] = 0                      # a frame: a ring round the middle
+    for r, c in ((2, 2), (2, 54), (54, 2), (54, 54)):
+        glyphs[1, :, r:r + 8, c:c + 8] = 1               # a mark in each corner
+    glyphs[2, :, 8:56, 26:38] = 1                       # a bar 12 x 48 px
+    glyphs[3, :, 0:64, 0:20] = 1                        # a shape cut by the edge: no mark
+    figures = boldness(glyphs)
+    assert figures["rings"] == 1 and figures["corner_marks"] == 1
+    # 2 x area / skeleton length, the skeleton a width shorter than the bar
+    assert boldness(glyphs[2:3])["thickness"] == pytest.approx(2 * 12 * 48 / 36 / 64, rel=0.1)
+    assert boldness(glyphs[3:4])["margin_ratio"] > 1  # ink leans on the frame
+    hard = glyphs[2:3].repeat(1, 1, 16, 16)             # 1024 px, edges without grey
+    assert grey_per_edge(hard) == 0
+    soft = torch.nn.functional.avg_pool2d(hard, 9, 1, 4)  # a 9-px blur: many grey a pixel
+    assert grey_per_edge(soft) > 4
