@@ -3,7 +3,7 @@
     python bench/run.py                 # everything (about an hour on 2 cores)
     python bench/run.py train video     # some sections only
     python bench/run.py --json out.json
-    OMP_NUM_THREADS=1 python bench/run.py quality   # equal cost as the README records it
+    OMP_NUM_THREADS=1 python bench/run.py quality   # equal cost, as docs/performance.md has it
 
 Sections: peak (fp32 matmul: this CPU's attainable peak), train (throughput per preset and
 fraction of peak), strokes (the stroke rasteriser: sparse vs dense, render at 1024 px),

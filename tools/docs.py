@@ -1,7 +1,13 @@
-"""Regenerate the README's preset table and the preview images in docs/ from the shipped
-presets and their training records (figures are read, never typed in).
+"""Regenerate the generated tables (between <!-- name --> and <!-- /name --> markers) and the
+preview images in docs/ from the shipped presets, their training records and the latest bench
+run (figures are read, never typed in). Each table lives in one file (GENERATED):
 
-    python tools/docs.py                 # table, missing sheets and video, studies
+    README.md               sheets (a sheet per preset, the loop), palettes
+    docs/measurements.md    presets (every figure of every preset), inks
+    docs/performance.md     performance (bench/latest.json)
+    docs/studies.md         study:sweep, study:reconstruct, study:probe, study:invert
+
+    python tools/docs.py                 # tables, missing previews, studies
     python tools/docs.py --render brush,gray   # also render these presets' previews again
     python tools/docs.py --table-only    # the tables only
     python tools/docs.py --studies-only  # docs/studies.md's tables only
@@ -21,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 from glyphart.presets import BUILTIN_NAMES, load_preset  # noqa: E402
 from glyphart.render.api import Render  # noqa: E402
 
-# Bits floors of a script (issue 29): an hd preset carries 1.5x its low-resolution parent's.
-FLOORS = {"seed": None, "brush": 56, "gray": 56, "color": 40, "hd-gray": ("gray", 1.5),
-          "hd-color": ("color", 1.5)}
+# Bits floors (issues 29 and 38): an hd preset carries 1.5x its low-resolution parent's; seed
+# is the baseline (None); a preset not named here has no floor.
+FLOORS = {"seed": None, "brush": 56, "gray": 48, "color": 40, "hd-gray": ("gray", 1.5),
+          "hd-color": ("color", 1.5), "script": 56, "hd-script": ("script", 1.5)}
 SOURCE_COMPOSITION = 0.79  # the source's trained sheet, cut into its 64 glyphs (metrics.py)
 
 
@@ -31,12 +38,13 @@ def _floor(name: str) -> float | None:
     """The bits floor; an hd preset's is 1.5x its parent's, once it is grown from the parent
     as shipped (an hd preset grown from an earlier parent has no floor to meet but a rebuild:
     NaN, marked as missed)."""
-    floor = FLOORS[name]
+    floor = FLOORS.get(name)
     if isinstance(floor, tuple):
         parent, factor = floor
-        grown = load_preset(name, require_weights=False).spec.model.exchangeable
+        grown = load_preset(name, require_weights=False).spec.model
         source = load_preset(parent, require_weights=False)
-        if grown != source.spec.model.exchangeable:
+        if (grown.generator, grown.exchangeable) != (source.spec.model.generator,
+                                                     source.spec.model.exchangeable):
             return float("nan")
         bits = source.record.get("metrics", {})
         return round(factor * bits.get("bits_per_glyph_reference", float("nan")), 1)
@@ -55,11 +63,11 @@ def table() -> str:
         floor = _floor(name)
         bits = met.get("bits_per_glyph_reference", float("nan"))
         ident = met.get("identification_accuracy", 0)
-        verdict = "baseline" if floor is None else (
+        verdict = "–" if name not in FLOORS else "baseline" if floor is None else (
             "1.5x parent: rebuild ✗" if math.isnan(floor) else
             f"≥ {floor} ✓" if bits >= floor else f"≥ {floor} ✗")
         ident_verdict = "" if floor is None else (" ✓" if ident >= 0.99 else " ✗")  # 99 % floor
-        native = f"{m.size} px" + (" (draws at any size)" if m.generator == "strokes" else "")
+        native = f"{m.size} px" + (" (draws at any size)" if m.draws_any_size else "")
         rows.append(f"| `{name}` | {m.kind} | {native} | "
                     f"{m.message_size} | {bits:.1f} | {verdict} | "
                     f"{100 * ident:.1f} %{ident_verdict} | "
@@ -76,7 +84,8 @@ def table() -> str:
 def _homes(preset) -> str:
     """Strokes presets: the most any stroke keeps a home over seeds 0-63 (measured now, as
     `glyphart eval` does; about 0.3 when strokes trade places freely; floor 0.6)."""
-    if preset.spec.model.generator != "strokes":
+    from glyphart.render.glyphs import has_strokes
+    if not has_strokes(preset.generator):
         return "–"
     from glyphart.latent import messages
     from glyphart.metrics import stroke_homes
@@ -162,12 +171,19 @@ def _look(metrics: dict, key: str, sense: str, floor: float) -> str:
     return f"{value:.2f}{' ✓' if ok else ' ✗'}"
 
 
+# The README's sheets: the headline first, the baseline last; presets not named here before it.
+SHEET_ORDER = ("hd-color", "gray", "hd-gray", "brush", "color", "script", "hd-script", "seed")
+
+
 def sheets(render: set[str]) -> str:
-    """The README's preview sheets (and hd-color's loop); only presets in `render`, or whose
-    sheet is missing, are rendered again."""
+    """The README's pictures: a sheet per preset (SHEET_ORDER) and hd-color's loop, as
+    a strip of its frames and the video; only presets in `render`, or whose preview is
+    missing, are rendered again."""
     docs = ROOT / "docs"
     lines = []
-    for name in BUILTIN_NAMES:
+    last = len(SHEET_ORDER) - 1  # the baseline's place
+    for name in sorted(BUILTIN_NAMES, key=lambda n: SHEET_ORDER.index(n) if n in SHEET_ORDER
+                       else last - 0.5):
         path = docs / f"{name}-sheet.png"
         if name in render or not path.is_file():
             job = Render.load(name, seeds="0-63")
@@ -177,13 +193,46 @@ def sheets(render: set[str]) -> str:
             px = 52 if colour else 56 if name in ("seed", "brush") else 64
             job.sheet(path, grid="4x16", glyph_px=px, gap=3)
         lines.append(f"**{name}** — seeds 0–63\n\n![{name}](docs/{path.name})\n")
-    video = docs / "hd-color-loop.webm"
+    video, strip = docs / "hd-color-loop.webm", docs / "hd-color-loop.png"
     if "hd-color" in render or not video.is_file():
         Render.load("hd-color", seeds="0-5").video(video, px=256, frames_per_key=24, crf=36,
                                                    quiet=True)
-    lines.append(f"**hd-color** loop: [docs/{video.name}](docs/{video.name}) (256 px preview; "
-                 "the default render is 512 px)\n")
+    if "hd-color" in render or not strip.is_file():
+        loop_strip(video, strip)
+    lines.append(f"**hd-color**, a loop through seeds 0–5 (every 18th frame; the video: "
+                 f"[docs/{video.name}](docs/{video.name}), a 256 px preview of the 512 px "
+                 f"default)\n\n![hd-color's loop, frame by frame](docs/{strip.name})\n")
     return "\n".join(lines)
+
+
+def loop_strip(video: Path, out: Path, frames: int = 8, px: int = 160, gap: int = 4) -> None:
+    """A strip of `frames` evenly spaced frames of a loop video, each `px` wide."""
+    import imageio_ffmpeg
+    from PIL import Image
+    reader = imageio_ffmpeg.read_frames(str(video))
+    width, height = next(reader)["size"]
+    decoded = [Image.frombytes("RGB", (width, height), f) for f in reader]
+    step = len(decoded) / frames
+    picked = [decoded[int(k * step)].resize((px, round(px * height / width)), Image.LANCZOS)
+              for k in range(frames)]
+    image = Image.new("RGB", (frames * (px + gap) - gap, picked[0].height), "#16140f")
+    for k, frame in enumerate(picked):
+        image.paste(frame, (k * (px + gap), 0))
+    image.save(out, optimize=True)
+
+
+# The README's poster: one glyph of the bold shapes' hd preset, alone on an A4 page, drawn at
+# 72 dpi (the very render a 300 dpi print is, at screen size).
+POSTER = {"preset": "hd-gray", "seeds": "7", "size": "a4", "dpi": 72, "layout": "hero"}
+
+
+def poster_preview(out: Path) -> None:
+    """docs/poster.png: `glyphart render --preset hd-gray --seeds 7 --poster poster.png
+    --size a4 --layout hero --dpi 72`."""
+    options = {k: v for k, v in POSTER.items() if k not in ("preset", "seeds")}
+    for _ in Render.load(POSTER["preset"], seeds=POSTER["seeds"]).posters(
+            str(out), quiet=True, **options):
+        pass
 
 
 def separations_preview(out: Path, width: int = 300) -> None:
@@ -277,40 +326,66 @@ def study_tables() -> dict[str, str]:
     return tables
 
 
-def fill(readme: str, marker: str, text: str) -> str:
+def fill(text: str, marker: str, generated: str) -> str:
+    """`text` with what stands between the lines <!-- marker --> and <!-- /marker --> replaced
+    (each marker alone on its line, so prose that names a marker is left alone)."""
     start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    return pattern.sub(lambda _: f"{start}\n{text}\n{end}", readme)
+    pattern = re.compile(rf"^([ \t]*){re.escape(start)}[ \t]*\n.*?^[ \t]*{re.escape(end)}[ \t]*$",
+                         re.S | re.M)
+    if not pattern.search(text):
+        raise SystemExit(f"tools/docs.py: no {start} ... {end} lines to fill")
+    return pattern.sub(lambda m: f"{m[1]}{start}\n{generated}\n{end}", text)
+
+
+# Which file holds each generated table: (file, marker, what writes it).
+TABLES = [("README.md", "palettes", palettes_table),
+          ("docs/measurements.md", "presets", table),
+          ("docs/measurements.md", "inks", ink_table),
+          ("docs/performance.md", "performance", performance)]
+
+
+def fill_file(path: Path, filled: list[tuple[str, str]]) -> None:
+    text = path.read_text()
+    for marker, generated in filled:
+        text = fill(text, marker, generated)
+    path.write_text(text)
+
+
+def previews(chosen: list[str]) -> None:
+    """The README's other pictures drawn by this script: the brush plot, the separations and
+    the poster (each when missing, or when its preset is in --render)."""
+    preview = ROOT / "docs" / "brush-plot.png"
+    if "brush" in chosen or not preview.is_file():
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            plot = Render.load("brush", seeds="0-11").plot(
+                Path(tmp) / "brush-plot.svg", size="a5", landscape=True, pen=0.6)
+            plot_preview(plot, preview, px_per_mm=3)
+    separations = ROOT / "docs" / "separations.png"
+    if "color" in chosen or not separations.is_file():
+        separations_preview(separations)
+    poster = ROOT / "docs" / "poster.png"
+    if POSTER["preset"] in chosen or not poster.is_file():
+        poster_preview(poster)
 
 
 if __name__ == "__main__":
     studies_path = ROOT / "docs" / "studies.md"
     if studies_path.is_file():
-        text = studies_path.read_text()
-        for name, table_text in study_tables().items():
-            text = fill(text, f"study:{name}", table_text)
-        studies_path.write_text(text)
+        fill_file(studies_path, [(f"study:{name}", text)
+                                 for name, text in study_tables().items()])
     if "--studies-only" in sys.argv:
         sys.exit()
-    readme_path = ROOT / "README.md"
-    readme = readme_path.read_text()
-    readme = fill(readme, "presets", table())
-    readme = fill(readme, "inks", ink_table())
-    readme = fill(readme, "palettes", palettes_table())
-    readme = fill(readme, "performance", performance())
+    by_file: dict[str, list[tuple[str, str]]] = {}
+    for file, marker, make in TABLES:
+        by_file.setdefault(file, []).append((marker, make()))
     if "--table-only" not in sys.argv:
         # --render NAME,NAME: render those presets' previews again (missing ones always are)
         chosen = sys.argv[sys.argv.index("--render") + 1] if "--render" in sys.argv else ""
-        readme = fill(readme, "sheets", sheets(set(filter(None, chosen.split(",")))))
-        preview = ROOT / "docs" / "brush-plot.png"
-        if "brush" in chosen.split(",") or not preview.is_file():
-            import tempfile
-            with tempfile.TemporaryDirectory() as tmp:
-                plot = Render.load("brush", seeds="0-11").plot(
-                    Path(tmp) / "brush-plot.svg", size="a5", landscape=True, pen=0.6)
-                plot_preview(plot, preview, px_per_mm=3)
-        separations = ROOT / "docs" / "separations.png"
-        if "color" in chosen.split(",") or not separations.is_file():
-            separations_preview(separations)
-    readme_path.write_text(readme)
-    print("README.md and docs/ updated")
+        by_file["README.md"].append(("sheets", sheets(set(filter(None, chosen.split(","))))))
+        previews(chosen.split(","))
+    for file, filled in by_file.items():
+        fill_file(ROOT / file, filled)
+    done = [f"{file} ({', '.join(marker for marker, _ in filled)})"
+            for file, filled in by_file.items()]
+    print("updated:", "; ".join(done))
