@@ -243,7 +243,7 @@ def train_cmd(preset, steps, minutes, resume, out, video, preview, preview_every
 def eval_cmd(preset, as_json, n, device, quiet):
     """Measure PRESET: bits per glyph, identification accuracy, high-frequency fraction, and
     the look (parts per glyph, small parts, composition, shared layout, distinctness, and for
-    strokes presets each stroke's homes; see the README)."""
+    strokes presets each stroke's homes; see docs/measurements.md)."""
     from .distributed import resolve_device
     from .metrics import evaluate
     from .presets import load_preset
