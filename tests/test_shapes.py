@@ -139,3 +139,31 @@ def test_boldness_tells_rings_corner_marks_and_thickness():
     assert grey_per_edge(hard) == 0
     soft = torch.nn.functional.avg_pool2d(hard, 9, 1, 4)  # a 9-px blur: many grey a pixel
     assert grey_per_edge(soft) > 4
+
+
+def test_the_studio_draws_a_shapes_glyph_exactly_at_its_view_size(trained_shapes, tmp_path):
+    """The large view asks the generator for its own pixels at 1024 px (band by band on the
+    worker's threads), not an enlargement of the native 32 px: edges a pixel wide."""
+    import io
+    import os
+    import shutil
+    from pathlib import Path
+
+    from PIL import Image
+    from starlette.testclient import TestClient
+
+    from glyphart.boldness import grey_per_edge
+    from glyphart.explore.app import create_app
+    user = Path(os.environ["GLYPHART_PRESETS"])
+    for suffix in (".toml", ".safetensors", ".json"):
+        shutil.copy(trained_shapes.with_suffix(suffix), user)
+    port = 8765
+    with TestClient(create_app(tmp_path, port=port), base_url=f"http://127.0.0.1:{port}") as c:
+        r = c.get("/api/frame?preset=tiny-shapes&keys=3&t=0&size=1024")
+    assert r.status_code == 200, r.text
+    with Image.open(io.BytesIO(r.content)) as im:
+        assert im.size == (1024, 1024)
+        luminance = np.asarray(im.convert("L"), np.float32) / 255
+    coverage = torch.from_numpy(np.abs(luminance - luminance[0, 0]))[None, None]
+    assert 0.05 < float((coverage > 0.5).float().mean()) < 0.95
+    assert grey_per_edge(coverage) <= 2.0
