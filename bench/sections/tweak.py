@@ -122,7 +122,7 @@ def overlap_with_parent(generator, parent: str, z) -> float:
 
 
 def bench_tweak() -> None:
-    """About 45 CPU minutes: gray at 45 degrees, brush with a fifth stroke and with three
+    """About 45 CPU minutes: script (the stroke gray) at 45 degrees, brush with a fifth stroke and with three
     segments, color with three strokes per ink."""
     _tweak_channel()
     _fifth_stroke()
@@ -131,13 +131,14 @@ def bench_tweak() -> None:
 
 
 def _tweak_channel() -> None:
-    """gray with the channel's rotation at 45 degrees: its own bits at each CPU minute."""
+    """script (the stroke gray) with the channel's rotation at 45 degrees: its own bits at
+    each CPU minute."""
     import torch
     from glyphart.channel import build_channel
     from glyphart.metrics import read_back, set_bits
     from glyphart.sets import SetLayout
     from glyphart.spec import spec_from_dict
-    data = variant("gray", channel={"affine": {"degrees": 45.0}})
+    data = variant("script", channel={"affine": {"degrees": 45.0}})
     spec = spec_from_dict(data)
     channel, t0, seen = build_channel(spec.channel, spec.model.size), [], []
 
@@ -153,13 +154,13 @@ def _tweak_channel() -> None:
             seen.append((len(seen) + 1, set_bits(sent, read, SetLayout.of(spec.model)),
                          time.process_time() - c0))
         return False
-    record, _ = grow("gray-45", data, 3.0, every_minute)
-    parent = parent_bits("gray", "bits_per_glyph")
+    record, _ = grow("script-45", data, 3.0, every_minute)
+    parent = parent_bits("script", "bits_per_glyph")
     for minute, bits, _ in seen:
-        report("tweak", f"gray at 45 deg, own channel, CPU minute {minute}: bits / gray's",
+        report("tweak", f"script at 45 deg, own channel, CPU minute {minute}: bits / script's",
                bits / parent, "x", ">= 0.9", bits / parent >= 0.9, f"{bits:.1f} bits")
     bits = record["metrics"]["bits_per_glyph"]
-    report("tweak", "gray at 45 deg, own channel, at the end: bits / gray's", bits / parent,
+    report("tweak", "script at 45 deg, own channel, at the end: bits / script's", bits / parent,
            "x", ">= 0.9", bits / parent >= 0.9, f"{bits} bits, {record['cpu_minutes']} CPU-min")
 
 
@@ -220,7 +221,7 @@ def _bits_row(what: str, parent: str, record: dict) -> None:
 
 
 def bench_studio(minutes: float = 1.5) -> None:
-    """The same training (gray at 45 degrees, grown) from the CLI and from the studio's panel
+    """The same training (script at 45 degrees, grown) from the CLI and from the studio's panel
     (its child writes the live sheet), one after the other; meanwhile 128 px tiles not yet
     drawn, and how often the page's sheet and numbers change."""
     import subprocess
@@ -230,7 +231,7 @@ def bench_studio(minutes: float = 1.5) -> None:
     toml = folder / "cli" / "tweak.toml"
     toml.parent.mkdir()
     from glyphart.spec import dump_spec, spec_from_dict
-    data = variant("gray", channel={"affine": {"degrees": 45.0}})
+    data = variant("script", channel={"affine": {"degrees": 45.0}})
     data["train"] |= {"minutes": minutes, "steps": 100_000}
     toml.write_text(dump_spec(spec_from_dict(data | {"name": "tweak"})))
     subprocess.run([sys.executable, "-m", "glyphart", "train", str(toml), "-q",
@@ -259,9 +260,9 @@ def _studio_run(folder: Path, data: dict) -> tuple[dict, dict, list, list]:
     import urllib.request
     sys.path.insert(0, str(ROOT / "tests"))
     from explore_server import running_server
-    with running_server(folder / "exports", preset="gray") as (url, app):
+    with running_server(folder / "exports", preset="script") as (url, app):
         values = {k: v for k, v in data.items() if k in ("model", "channel", "train", "render")}
-        _post(url + "api/train/start", {"from": "gray", "name": "tweak", "values": values})
+        _post(url + "api/train/start", {"from": "script", "name": "tweak", "values": values})
         tiles, seen, seed = [], [], 10_000
         while True:
             status = json.loads(urllib.request.urlopen(url + "api/train/status").read())
@@ -272,7 +273,8 @@ def _studio_run(folder: Path, data: dict) -> tuple[dict, dict, list, list]:
                 break
             if progress:
                 t0 = time.perf_counter()
-                urllib.request.urlopen(f"{url}api/tile?preset=gray&seed={seed}&size=128").read()
+                tile = f"{url}api/tile?preset=script&seed={seed}&size=128"
+                urllib.request.urlopen(tile).read()
                 tiles.append(time.perf_counter() - t0)
                 seed += 1
             time.sleep(0.25)
