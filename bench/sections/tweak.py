@@ -122,8 +122,8 @@ def overlap_with_parent(generator, parent: str, z) -> float:
 
 
 def bench_tweak() -> None:
-    """About 45 CPU minutes: script (the stroke gray) at 45 degrees, brush with a fifth stroke and with three
-    segments, color with three strokes per ink."""
+    """About 45 CPU minutes: script (the stroke gray) at 45 degrees, brush with a fifth
+    stroke and with three segments, color with three strokes per ink."""
     _tweak_channel()
     _fifth_stroke()
     _three_segments()
