@@ -311,8 +311,9 @@ class TrainSpec:
                             "gradients reach every shape, crisp ones at the end are what "
                             "renders show (0 = crisp from the start)", kinds=SHAPES)
     margin: float = _f(0.0, lo=0.0, hi=100.0,
-                       doc="weight of a penalty on ink in the cell's outer tenth: shapes stand "
-                           "free inside the cell, not cut by its edge or drawn as a frame")
+                       doc="weight of a penalty on ink in the cell's outer tenth beyond the "
+                           "density of its middle half: shapes may run off the cell, as the "
+                           "source's do, but never lean on its edge as a frame")
     loss: str = _f("mse", choices=["mse", "bits"],
                    doc="mse: mean squared read-back error; bits: the bits-per-glyph bound itself "
                        "(mean log of each dimension's error), which favours dimensions that "
@@ -561,8 +562,9 @@ def _check_reader_until(spec: Spec, source: str):
 def _check_raster(spec: Spec, source: str):
     m, stages = spec.model, len(spec.model.widths) - 1
     if spec.train.reader_until > 0:
-        raise GlyphartError(f"{source}: [train] reader_until acts on strokes and shapes, which draw at "
-                            f"any size; a {m.generator} generator draws at its own (remove it)")
+        raise GlyphartError(f"{source}: [train] reader_until acts on strokes and shapes, "
+                            f"which draw at any size; a {m.generator} generator draws at its "
+                            "own (remove it)")
     if m.exchangeable or m.place != "learned" or m.detail:
         raise GlyphartError(f"{source}: [model] exchangeable, place and detail act on strokes; a "
                             f"{m.generator} generator has none (remove them, or set "

@@ -167,3 +167,13 @@ def test_the_studio_draws_a_shapes_glyph_exactly_at_its_view_size(trained_shapes
     coverage = torch.from_numpy(np.abs(luminance - luminance[0, 0]))[None, None]
     assert 0.05 < float((coverage > 0.5).float().mean()) < 0.95
     assert grey_per_edge(coverage) <= 2.0
+
+
+def test_the_margin_penalty_acts_only_on_ink_leaning_on_the_frame():
+    from glyphart.train.penalties import margin_excess
+    centred, framed, spread = torch.zeros(3, 1, 64, 64, requires_grad=False).unbind(0)
+    centred[:, 20:44, 20:44] = 1
+    framed[:, :, :8] = 1
+    spread[:] = 0.4
+    assert margin_excess(centred[None]) == 0 and margin_excess(spread[None]) == 0
+    assert margin_excess(framed[None]) > 0.2
