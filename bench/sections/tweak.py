@@ -44,11 +44,11 @@ def grow(name: str, data: dict, cpu_minutes: float, monitor=None) -> tuple[dict,
     budget = {"steps": steps, "minutes": 0.0}
     t0, watching = time.process_time(), [0.0]
 
-    def within(step, gen, dec):  # a guard: a run slower than its probe stops at the budget
+    def within(step, gen, dec):  # a run slower than its probe stops at the budget
         c0 = time.process_time()
         stop = monitor is not None and monitor(step, gen, dec)
         watching[0] += time.process_time() - c0  # the monitor's own time is not the run's
-        return stop or time.process_time() - t0 - watching[0] > 1.1 * 60 * cpu_minutes
+        return stop or time.process_time() - t0 - watching[0] > 60 * cpu_minutes
     return _train(name, data | {"train": data["train"] | budget}, within, 4096)
 
 
