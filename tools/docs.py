@@ -104,6 +104,35 @@ def _composition(preset) -> str:
     return f"{value:.2f} {'✓' if value >= SOURCE_COMPOSITION else '✗'}"
 
 
+# Issue 38's floors for bold shapes; the source's trained sheet, cut into its 64 glyphs, for scale.
+SOURCE_BOLDNESS = "| the source's sheet | 0.48 | 0.41 | 1 | 0 | 0.93 | – |"
+
+
+def boldness_table() -> str:
+    """Every preset's boldness, frames and crispness (measured now, as `glyphart eval` does:
+    seeds 0-63 at native size, 8 of them at 1024 px)."""
+    import torch
+    from glyphart.boldness import LARGE_PX, boldness
+    from glyphart.latent import messages
+    from glyphart.render.glyphs import render_glyphs
+    rows = ["| preset | ink (0.35-0.60) | thickness (>= 0.30) | rings (0) | corner marks (0) | "
+            "margin / middle (<= 1) | grey per edge at 1024 px (<= 2) |",
+            "|---|---|---|---|---|---|---|"]
+    for name in BUILTIN_NAMES:
+        preset = load_preset(name)
+        z = messages(preset, range(64))
+        with torch.no_grad():
+            b = boldness(preset.generator(z).float(), render_glyphs(preset.generator, z[:8],
+                                                                    LARGE_PX))
+        marks = [("✓" if ok else "✗") for ok in (
+            0.35 <= b["ink"] <= 0.60, b["thickness"] >= 0.30, b["rings"] == 0,
+            b["corner_marks"] == 0, b["margin_ratio"] <= 1, b["grey_per_edge"] <= 2)]
+        rows.append(f"| `{name}` | {b['ink']:.2f} {marks[0]} | {b['thickness']:.2f} {marks[1]} | "
+                    f"{b['rings']} {marks[2]} | {b['corner_marks']} {marks[3]} | "
+                    f"{b['margin_ratio']:.2f} {marks[4]} | {b['grey_per_edge']:.2f} {marks[5]} |")
+    return "\n".join(rows + [SOURCE_BOLDNESS])
+
+
 def ink_table() -> str:
     """Colour presets: bits under their own palette and two others (floor: within 15 %), and
     small parts of each ink alone (floor: <= 0.15)."""
@@ -341,6 +370,7 @@ def fill(text: str, marker: str, generated: str) -> str:
 TABLES = [("README.md", "palettes", palettes_table),
           ("docs/measurements.md", "presets", table),
           ("docs/measurements.md", "inks", ink_table),
+          ("docs/measurements.md", "boldness", boldness_table),
           ("docs/performance.md", "performance", performance)]
 
 
