@@ -24,7 +24,7 @@ from .spec import Spec, dump_spec, load_spec, model_to_json
 
 # Built-ins that changed kind, and the name their old weights ship under now.
 RENAMED = {"gray": "script", "hd-gray": "hd-script"}
-BUILTIN_NAMES = ("seed", "brush", "color", "hd-color", "script", "hd-script")
+BUILTIN_NAMES = ("seed", "brush", "gray", "color", "hd-gray", "hd-color", "script", "hd-script")
 WEIGHTS_FORMAT = "glyphart-weights-1"
 
 
