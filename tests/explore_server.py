@@ -72,3 +72,16 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+def browser_or_fail():
+    """A fixture's body: the OS's Chromium, or a skip where none can start, but a failure
+    under CI=true, where the browser tests must run."""
+    import pytest
+    try:
+        with browser() as b:
+            yield b
+    except Exception as e:  # noqa: BLE001 - any reason a browser cannot start
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the browser tests must run in CI: {e}")
+        pytest.skip(f"no browser here: {e}")

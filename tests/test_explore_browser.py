@@ -5,14 +5,13 @@ tests skip, except under CI=true, where they fail."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from explore_server import browser, running_server  # noqa: E402
+from explore_server import browser_or_fail, running_server  # noqa: E402
 
 # The mean colour and a position-weighted checksum of an <img>'s decoded pixels.
 PIXELS = """(selector) => {
@@ -61,13 +60,7 @@ GRID_DECODED = """(count) => {
 
 @pytest.fixture(scope="module")
 def chromium():
-    try:
-        with browser() as b:
-            yield b
-    except Exception as e:  # noqa: BLE001 - any reason a browser cannot start
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser tests must run in CI: {e}")
-        pytest.skip(f"no browser here: {e}")
+    yield from browser_or_fail()
 
 
 @pytest.fixture(scope="module")

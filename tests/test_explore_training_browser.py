@@ -6,7 +6,6 @@ the picker."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import tiny_four_strokes  # noqa: E402
-from explore_server import browser, running_server  # noqa: E402
+from explore_server import browser_or_fail, running_server  # noqa: E402
 from test_explore_browser import GRID_DECODED, PIXELS  # noqa: E402
 
 STATE = "(want) => window.glyphart.training && want.includes(window.glyphart.training.state)"
@@ -24,13 +23,7 @@ STEP = ("(n) => { const s = window.glyphart.training; "
 
 @pytest.fixture
 def chromium():
-    try:
-        with browser() as b:
-            yield b
-    except Exception as e:  # noqa: BLE001 - any reason a browser cannot start
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser tests must run in CI: {e}")
-        pytest.skip(f"no browser here: {e}")
+    yield from browser_or_fail()
 
 
 @pytest.fixture
