@@ -172,3 +172,13 @@ def test_no_function_is_over_80_lines():
                 if lines > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({lines})")
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def test_browser_waits_are_functions_the_pages_policy_lets_run():
+    """Playwright re-evaluates a bare expression with eval() on every poll, which the studio's
+    and the gallery's Content-Security-Policy (no 'unsafe-eval') refuses once the first poll
+    is false; a function is evaluated once, inside the DevTools call. So every wait is one."""
+    bare = [f"{p.name}:{n}" for p in (REPO / "tests").glob("test_*.py")
+            for n, line in enumerate(p.read_text().splitlines(), 1)
+            if re.search(r'wait_for_function\(\s*f?"(?!\()', line)]
+    assert not bare, f"wait_for_function with a bare expression: {bare}"

@@ -76,7 +76,7 @@ def open_page(chromium, url, hash_="#preset=brush"):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url + hash_)
     page.wait_for_function(GRID_DECODED, arg=12, timeout=60_000)
-    page.wait_for_function("window.glyphart.frames > 0", timeout=60_000)
+    page.wait_for_function("() => window.glyphart.frames > 0", timeout=60_000)
     return page, errors
 
 
@@ -99,7 +99,7 @@ def test_grid_large_view_slider_palette_reload_export(chromium, server):
     # pick two glyphs for a walk and drag the slider: the image changes
     page.click("#grid .tile[data-seed='3']", modifiers=["Shift"])
     page.click("#grid .tile[data-seed='8']", modifiers=["Shift"])
-    page.wait_for_function("!document.querySelector('#slider').disabled")
+    page.wait_for_function("() => !document.querySelector('#slider').disabled")
     box = page.locator("#slider").bounding_box()
     y = box["y"] + box["height"] / 2
     frames, full = page.evaluate("[window.glyphart.frames, window.glyphart.full]")
@@ -129,15 +129,16 @@ def test_grid_large_view_slider_palette_reload_export(chromium, server):
     shown = page.evaluate(PIXELS, "#big")
     page.reload()
     page.wait_for_function(GRID_DECODED, arg=12)
-    page.wait_for_function("window.glyphart.frames > 0")
+    page.wait_for_function("() => window.glyphart.frames > 0")
     assert page.evaluate("location.hash") == state
     assert page.input_value("#palette") == "rose"
     assert page.evaluate(PIXELS, "#big")["sum"] == shown["sum"]
     # export a sheet: the file is in the export folder with its metadata
     page.select_option("#kind", "sheet")
     page.click("#export")
-    page.wait_for_function("document.querySelector('#command').textContent.includes('glyphart')",
-                           timeout=120_000)
+    page.wait_for_function(
+        "() => document.querySelector('#command').textContent.includes('glyphart')",
+        timeout=120_000)
     command = page.text_content("#command")
     sheets = list(folder.glob("brush-sheet-*.png"))
     assert len(sheets) == 1 and sheets[0].name in command and "--palette rose" in command

@@ -58,7 +58,7 @@ def test_train_watch_stop_resume_reattach_and_open_the_new_preset(chromium, seed
         page.wait_for_function(STATE, arg=["training"], timeout=60_000)
         # the live glyphs change as it learns, and the numbers and curve come with them
         page.wait_for_function(STEP, arg=0, timeout=60_000)
-        page.wait_for_function("document.querySelector('#train-sheet').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelector('#train-sheet').naturalWidth > 0")
         first = page.evaluate(PIXELS, "#train-sheet")
         page.wait_for_function(f"(b) => {{ const p = ({PIXELS})('#train-sheet'); "
                                "return p && p.sum !== b; }", arg=first["sum"], timeout=30_000)
@@ -81,7 +81,7 @@ def test_train_watch_stop_resume_reattach_and_open_the_new_preset(chromium, seed
         assert "sprout" in page.evaluate("[...document.querySelector('#preset').options]"
                                          ".map((o) => o.value)")
         page.click("#train-open-preset")
-        page.wait_for_function("location.hash.includes('preset=sprout')")
+        page.wait_for_function("() => location.hash.includes('preset=sprout')")
         page.wait_for_function(GRID_DECODED, arg=8, timeout=60_000)
         assert not errors, errors
     record = json.loads(seedling.with_name("sprout.json").read_text())

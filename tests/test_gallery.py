@@ -88,7 +88,7 @@ def test_gallery_in_a_browser_shows_every_thumbnail(batch):
         assert images.count() == 7
         for i in range(7):
             images.nth(i).scroll_into_view_if_needed()
-        page.wait_for_function("[...document.querySelectorAll('figure img')].every("
+        page.wait_for_function("() => [...document.querySelectorAll('figure img')].every("
                                "(i) => i.complete && i.naturalWidth > 0)", timeout=30_000)
     finally:
         context.__exit__(None, None, None)
