@@ -310,6 +310,11 @@ class TrainSpec:
                             "from 8x [model.shapes] softness to it: wide edges early let "
                             "gradients reach every shape, crisp ones at the end are what "
                             "renders show (0 = crisp from the start)", kinds=SHAPES)
+    opening: float = _f(0.0, lo=0.0, hi=100.0,
+                        doc="weight of a penalty on the ink a morphological opening takes away "
+                            "(a square a ninth of the cell wide): dots, beads and hairlines "
+                            "narrower than that give their ink back, so a glyph is a few bold "
+                            "parts, not bold parts and crumbs. On from the first step")
     margin: float = _f(0.0, lo=0.0, hi=100.0,
                        doc="weight of a penalty on ink in the cell's outer tenth beyond the "
                            "density of its middle half: shapes may run off the cell, as the "

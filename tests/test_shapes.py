@@ -177,3 +177,27 @@ def test_the_margin_penalty_acts_only_on_ink_leaning_on_the_frame():
     spread[:] = 0.4
     assert margin_excess(centred[None]) == 0 and margin_excess(spread[None]) == 0
     assert margin_excess(framed[None]) > 0.2
+
+
+@pytest.mark.parametrize("size", [64, 256])
+def test_the_opening_penalty_takes_crumbs_and_leaves_bold_parts_at_any_size(size):
+    """A round dot of 1.5 % of the cell (eval counts parts under 2 % as small) and a hairline
+    give their ink back, while a bold blob, a hole carved in it and a bold band running off
+    the cell cost nothing; the same at 64 and 256 px (the square is a share of the cell), and
+    the gradient reaches the dot itself."""
+    from glyphart.train.penalties import opening_loss
+    s = size // 64
+    bold = torch.zeros(1, 1, size, size)
+    bold[..., 8 * s:40 * s, 8 * s:40 * s] = 1  # a blob with a hole
+    bold[..., 20 * s:26 * s, 20 * s:26 * s] = 0
+    bold[..., 48 * s:60 * s, :] = 1  # a band running off the cell
+    assert float(opening_loss(bold)) == 0
+    y, x = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
+    dot = ((y - 8 * s) ** 2 + (x - 52 * s) ** 2 < (0.015 * size * size) / torch.pi).float()
+    crumbs = torch.maximum(bold, dot)
+    crumbs[..., 42 * s:44 * s, 4 * s:30 * s] = 1  # a hairline
+    crumbs.requires_grad_(True)
+    loss = opening_loss(crumbs)
+    assert float(loss) * size * size >= 0.95 * (float(dot.sum()) + 2 * s * 26 * s)
+    loss.backward()
+    assert float(crumbs.grad[..., 8 * s, 52 * s]) > 0

@@ -40,14 +40,15 @@ def test_a_monitor_takes_no_time_from_the_training_budget(tmp_path):
     path = write_tiny(tmp_path, TINY.replace("steps = 40", "steps = 100000"))
 
     def slow_monitor(step, gen, dec):
-        time.sleep(0.5)
+        if step < 6:  # 3 s of monitoring in all: more than the whole 1 s budget
+            time.sleep(0.5)
         return False
 
     record = train(load_spec(path), path, minutes=1 / 60, quiet=True, evaluate_after=False,
                    monitor=slow_monitor)
     assert record["stopped_by"] == "minutes"
-    # Each step's 0.5 s of monitoring would have ended a clock counting it after 2 steps.
-    assert record["steps"] >= 4, record["steps"]
+    # The first steps' 0.5 s of monitoring would have ended a clock counting it after 2 steps.
+    assert record["steps"] >= 6, record["steps"]
     # The record keeps minutes to 0.01 (0.6 s); a loaded machine may finish the last step late.
     assert 0.6 <= record["wall_minutes"] * 60 <= 3.0, record["wall_minutes"]
 
@@ -208,7 +209,8 @@ def test_the_channel_gives_kornias_images_and_gradients_exactly():
 
 
 def test_registration_learns_where_the_corners_went(tmp_path):
-    text = TINY.replace("steps = 40", "steps = 500")
+    # 250 steps: the corners found err 0.28 of the frame's guess (150: 0.41; the bound 0.5).
+    text = TINY.replace("steps = 40", "steps = 250")
     text = text.replace("[channel.affine]\np = 0.5", "[channel.affine]\np = 1.0")
     text = text.replace("\nsize = 16\n", "\nsize = 32\n").replace("widths = [32, 16, 8]",
                                                                   "widths = [32, 16, 8, 8]")

@@ -62,6 +62,8 @@ def look_penalty(images: torch.Tensor, train_spec, progress: float,
         penalty = penalty + ramp * train_spec.homes * homes(each_stroke).mean()
     if train_spec.margin > 0:
         penalty = penalty + train_spec.margin * margin_excess(images)
+    if train_spec.opening > 0:
+        penalty = penalty + train_spec.opening * opening_loss(images)
     low, high = train_spec.ink
     if low > 0 or high < 1:
         brightness = images.mean((2, 3))  # per channel: no colour may go dark and idle
@@ -80,6 +82,20 @@ def margin_excess(images: torch.Tensor) -> torch.Tensor:
     outer = edge[:, None] | edge[None, :]
     middle = ((u - 0.5).abs() < 0.25)[:, None] & ((u - 0.5).abs() < 0.25)[None, :]
     return nn.functional.relu(images[..., outer].mean() - images[..., middle].mean())
+
+
+# Of the cell side: a round part of eval's "small" 2 % of the cell holds no wider square.
+OPENING_WIDTH = 0.11
+
+
+def opening_loss(images: torch.Tensor) -> torch.Tensor:
+    """The mean ink a grey-scale opening (erode, then dilate, by a square OPENING_WIDTH of the
+    cell wide) takes away: what is too small or too thin to hold the square. Its gradient
+    reaches the crumbs' own pixels (and the erosion's argmins at bold shapes' edges)."""
+    k = 2 * max(1, int(OPENING_WIDTH * images.shape[-1] / 2)) + 1  # odd: centred
+    eroded = -nn.functional.max_pool2d(-images, k, stride=1, padding=k // 2)
+    opened = nn.functional.max_pool2d(eroded, k, stride=1, padding=k // 2)
+    return (images - opened).mean()
 
 
 UNIFORM_STD = 12 ** -0.5  # std of a uniform variable on [0, 1]
