@@ -93,7 +93,10 @@ def opening_loss(images: torch.Tensor) -> torch.Tensor:
     cell wide) takes away: what is too small or too thin to hold the square. Its gradient
     reaches the crumbs' own pixels (and the erosion's argmins at bold shapes' edges)."""
     k = 2 * max(1, int(OPENING_WIDTH * images.shape[-1] / 2)) + 1  # odd: centred
-    eroded = -nn.functional.max_pool2d(-images, k, stride=1, padding=k // 2)
+    # Background beyond the border (as the perimeter's): a crumb cut by the border is still a
+    # crumb, and shapes find no refuge there.
+    padded = nn.functional.pad(images, (k // 2,) * 4)
+    eroded = -nn.functional.max_pool2d(-padded, k, stride=1)
     opened = nn.functional.max_pool2d(eroded, k, stride=1, padding=k // 2)
     return (images - opened).mean()
 
