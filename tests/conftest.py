@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,17 @@ import pytest
 from read_audit import (pytest_make_collect_report, pytest_runtest_call,  # noqa: F401
                         pytest_runtest_makereport, pytest_runtest_setup,
                         pytest_runtest_teardown)
+
+
+def _share_the_cores() -> None:
+    """Under pytest-xdist, each worker's torch (and the CLI subprocesses it starts) takes its
+    share of the cores: two workers each running two threads on two cores would spin-wait."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+
+
+_share_the_cores()  # before any test module imports torch
 
 TINY = """
 name = "tiny"
