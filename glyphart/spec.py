@@ -240,6 +240,11 @@ class TrainSpec:
     minutes: float = _f(0.0, lo=0.0, hi=100_000.0, doc="wall-clock budget, 0 = no limit")
     seed: int = _f(0, lo=0, hi=2**63 - 1)
     init_from: str = _f("", doc="start from this preset's weights where names and shapes match")
+    carried_lr: float = _f(1.0, lo=0.0, hi=1.0,
+                           doc="with init_from: the learning rate of the tensors copied "
+                               "unchanged from the parent, as a fraction of lr (`preset new` "
+                               "writes the parent's lr_final): a copy fine-tunes what its parent "
+                               "learned while its widened and new parts learn at lr")
     bf16: bool = _f(True, doc="bfloat16 autocast where the machine computes it natively "
                               "(CUDA, CPUs with AVX512_BF16 or AMX); fp32 elsewhere, and "
                               "everywhere when false")

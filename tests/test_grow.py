@@ -135,6 +135,44 @@ def test_a_copy_grows_from_the_preset_it_was_copied_from(tmp_path):
     assert load_spec(copy_preset(str(untrained), "theirs")).train.init_from == "brush"
 
 
+def test_a_copy_fine_tunes_what_it_carries_at_its_parents_final_rate():
+    """`preset new` writes the fine-tuning recipe: the carried tensors at the parent's
+    lr_final, edges crisp from the start as the parent's ended (no sharpen)."""
+    gray = load_spec(copy_preset("gray", "tweak")).train
+    assert (gray.init_from, gray.carried_lr, gray.sharpen) == ("gray", gray.lr_final, 0.0)
+
+
+def test_carried_tensors_learn_at_carried_lr_and_keep_it_on_resume(tmp_path):
+    """With carried_lr = 0 the parameters copied unchanged from the parent stay its own
+    through a run interrupted and resumed (the checkpoint keeps the grouping), while the
+    widened ones (a fifth stroke's rows) learn."""
+    from safetensors.torch import load_file
+    parent = _parent(tmp_path, "exchangeable = false")
+    child = _child(tmp_path, parent, "exchangeable = false", strokes=5, message_size=20)
+    child.write_text(child.read_text().replace("[train]", "[train]\ncarried_lr = 0.0")
+                     .replace("steps = 40", "steps = 12"))
+
+    def interrupt(step, gen, dec):
+        if step == 6:
+            raise KeyboardInterrupt
+    with pytest.raises(GlyphartError, match="continue with --resume"):
+        train(load_spec(child), child, quiet=True, eval_messages=0, monitor=interrupt)
+    record = train(load_spec(child), child, quiet=True, eval_messages=0, resume=True)
+    assert record["steps"] == 12
+    gen, dec, report = _grown(child, parent)
+    params = {f"{prefix}.{name}" for prefix, module in (("generator", gen), ("decoder", dec))
+              for name, _ in module.named_parameters()}
+    before, after = load_file(parent.with_suffix(".safetensors")), load_file(
+        child.with_suffix(".safetensors"))
+    copied = params & set(report["tensors"]["copied"])
+    widened = params & set(report["tensors"]["widened"])
+    assert copied and widened
+    assert all(torch.equal(before[name], after[name]) for name in copied)
+    for name in widened:  # the parent's part of each widened tensor moved
+        kept = after[name][tuple(slice(0, n) for n in before[name].shape)]
+        assert not torch.equal(before[name], kept), name
+
+
 def load_spec_text(text: str):
     import tomllib
 

@@ -17,7 +17,6 @@ import os
 import statistics
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 from measure import ROOT, report
@@ -26,12 +25,17 @@ INKS = 0.003  # a stroke inks a glyph when this share of the cell is ink because
 
 
 def variant(parent: str, model: dict | None = None, channel: dict | None = None) -> dict:
-    """The parent's TOML, as `preset new --from parent` copies it, with the change."""
-    data = tomllib.loads((ROOT / "presets" / f"{parent}.toml").read_text())
+    """The parent's TOML as `preset new --from parent` writes it (growing from the parent,
+    fine-tuning what it carries), with the change."""
+    from glyphart.presets import find, grow_from_source
+    from glyphart.spec import load_spec, spec_to_dict
+    files = find(parent)
+    spec = load_spec(files.toml)
+    grow_from_source(spec, files, parent)
+    data = spec_to_dict(spec)
     data["model"].update(model or {})
     for table, values in (channel or {}).items():
         data["channel"][table].update(values)
-    data["train"]["init_from"] = parent
     return data
 
 
@@ -137,9 +141,10 @@ def bench_tweak() -> None:
     _three_strokes_per_ink()
 
 
-def _tweak_channel(parent: str = "script", lr_scale: float = 1.0) -> None:
-    """`parent` with the channel's rotation at 45 degrees: its own bits at each CPU minute
-    (the copy's lr `lr_scale` times the parent's)."""
+def _tweak_channel(parent: str = "script", lr_scale: float = 1.0, **train) -> None:
+    """`parent` with the channel's rotation at 45 degrees: its own bits after the first step
+    and at each CPU minute (the copy's lr `lr_scale` times the parent's; `train`: other
+    [train] keys changed)."""
     import torch
     from glyphart.channel import build_channel
     from glyphart.metrics import read_back, set_bits
@@ -147,6 +152,7 @@ def _tweak_channel(parent: str = "script", lr_scale: float = 1.0) -> None:
     from glyphart.spec import spec_from_dict
     data = variant(parent, channel={"affine": {"degrees": 45.0}})
     data["train"]["lr"] *= lr_scale
+    data["train"].update(train)
     spec = spec_from_dict(data)
     channel, t0, seen = build_channel(spec.channel, spec.model.size), [], []
     size = spec.model.message_size
@@ -154,13 +160,14 @@ def _tweak_channel(parent: str = "script", lr_scale: float = 1.0) -> None:
     def every_minute(step, gen, dec):
         if not t0:  # the run's first step: its CPU minutes count from here
             t0.append(time.process_time())
-        if time.process_time() - t0[0] - sum(s[2] for s in seen) >= 60 * (len(seen) + 1):
+        if not seen or (time.process_time() - t0[0] - sum(s[2] for s in seen)
+                        >= 60 * len(seen)):  # after the first step, then every CPU minute
             c0 = time.process_time()
             gen.eval(), dec.eval()
             with torch.no_grad():
                 sent, read = read_back(lambda z: dec(channel(gen(z))), 1024, size)
             gen.train(), dec.train()
-            seen.append((len(seen) + 1, set_bits(sent, read, SetLayout.of(spec.model)),
+            seen.append((len(seen), set_bits(sent, read, SetLayout.of(spec.model)),
                          time.process_time() - c0))
         return False
     record, _ = grow(f"{parent}-45", data, 3.0, every_minute)

@@ -4,6 +4,7 @@ begins from another preset's weights."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -32,9 +33,21 @@ def save_checkpoint(path: Path, spec: Spec, gen, dec, opt, step: int, elapsed: f
             tensors[f"optim.{i}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
     tensors["rng.cpu"] = torch.get_rng_state()
     meta = {"format": CHECKPOINT_FORMAT, "model_hash": spec.model_hash, "step": str(step),
-            "elapsed": repr(elapsed), "cpu": repr(cpu), "loss0": repr(loss0)}
+            "elapsed": repr(elapsed), "cpu": repr(cpu), "loss0": repr(loss0),
+            "carried": json.dumps([n for g in opt.param_groups for n in g["carried"]])}
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
+
+
+def checkpoint_carried(path: Path) -> list[str]:
+    """The tensors a checkpoint's optimiser held in its carried group ([train] carried_lr), so
+    a resumed run groups them as the run it continues did."""
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return json.loads((f.metadata() or {}).get("carried", "[]"))
+    except Exception:  # noqa: BLE001 - a damaged file: load_checkpoint says what is wrong
+        return []
 
 
 def load_checkpoint(path: Path, spec: Spec, gen, dec, opt) -> dict:

@@ -19,7 +19,7 @@ from ..models import build_models
 from ..precision import autocast as precision_autocast, training_precision
 from ..sets import SetLayout
 from ..spec import Spec
-from .checkpoint import checkpoint_path, init_from, load_checkpoint
+from .checkpoint import checkpoint_carried, checkpoint_path, init_from, load_checkpoint
 
 
 class Clock:
@@ -131,16 +131,20 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
     pool = spec.model.decoder_pool
     reader_channel = build_channel(pooled_spec(spec.channel, pool), spec.model.size // pool
                                    ).to(dev) if train_spec.reader_until > 0 else None
-    params = list(gen.parameters()) + list(dec.parameters())
-    opt = torch.optim.Adam(params, lr=train_spec.lr)
-    run = Run(spec, out, dev, gen, dec, channel, opt, reader_channel, resume, world=here)
-
-    if train_spec.init_from and not resume:
-        run.warm_start = init_from(train_spec.init_from, gen, dec)
+    warm_start = init_from(train_spec.init_from, gen, dec) if (
+        train_spec.init_from and not resume) else None
+    checkpoint = checkpoint_path(out)
+    if resume and not checkpoint.is_file():
+        raise GlyphartError(f"--resume: no checkpoint at {checkpoint}; train without --resume")
+    # The tensors fine-tuned at carried_lr: those copied unchanged, or on resume the ones the
+    # checkpoint's optimiser held apart (its state follows that order).
+    copied = warm_start["tensors"].get("copied", []) if warm_start else []
+    carried = checkpoint_carried(checkpoint) if resume else (
+        copied if train_spec.carried_lr < 1 else [])
+    opt = optimizer(gen, dec, train_spec, carried)
+    run = Run(spec, out, dev, gen, dec, channel, opt, reader_channel, resume, world=here,
+              warm_start=warm_start)
     if resume:
-        if not run.checkpoint.is_file():
-            raise GlyphartError(f"--resume: no checkpoint at {run.checkpoint}; train without "
-                                "--resume")
         state = load_checkpoint(run.checkpoint, spec, gen, dec, opt)
         run.start, run.elapsed0, run.cpu0, run.loss0 = (state["step"], state["elapsed"],
                                                         state["cpu"], state["loss0"])
@@ -157,6 +161,20 @@ def set_up(spec: Spec, out: Path, resume: bool, device: str) -> Run:
     run.sets = SetLayout.of(run.spec.model)
     run.precision = training_precision(run.train_spec.bf16, run.device)  # bf16 where native
     return run
+
+
+def optimizer(gen, dec, train_spec, carried: list[str]) -> torch.optim.Adam:
+    """Adam over both networks; the tensors carried unchanged from [train] init_from (their
+    names in the growing record) in a group of their own at [train] carried_lr of the lr."""
+    named = [(f"{prefix}.{name}", p) for prefix, module in (("generator", gen), ("decoder", dec))
+             for name, p in module.named_parameters()]
+    kept = set(carried)
+    groups = [{"params": [p for name, p in named if name not in kept], "lr_scale": 1.0,
+               "carried": []},
+              {"params": [p for name, p in named if name in kept],
+               "lr_scale": train_spec.carried_lr,
+               "carried": [name for name, _ in named if name in kept]}]
+    return torch.optim.Adam([g for g in groups if g["params"]], lr=train_spec.lr)
 
 
 def training_paint(spec: Spec):

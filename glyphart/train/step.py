@@ -25,8 +25,8 @@ def lr_factor(progress: float, final: float, warmup: float = 0.0) -> float:
 
 def set_learning_rate(run, progress: float) -> None:
     t = run.train_spec
-    for group in run.opt.param_groups:
-        group["lr"] = t.lr * lr_factor(progress, t.lr_final, t.warmup)
+    for group in run.opt.param_groups:  # the carried tensors' group at its share of lr
+        group["lr"] = t.lr * lr_factor(progress, t.lr_final, t.warmup) * group["lr_scale"]
 
 
 def draw(run, z: torch.Tensor, size: int | None = None):
