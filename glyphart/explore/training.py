@@ -222,9 +222,15 @@ def grown_from(spec, source):
 
 
 def render_only(spec, source_spec, source) -> bool:
-    """Only [render] (or the description) changed from a trained source: nothing to learn."""
+    """Only [render] (or the description) changed from a trained source, beside what a copy
+    writes to grow from it (init_from, the fine-tuning keys): nothing to learn."""
+    import copy
+
+    from ..presets import grow_from_source
     from ..spec import spec_to_dict
-    a, b = spec_to_dict(spec), spec_to_dict(source_spec)
+    as_copied = copy.deepcopy(source_spec)
+    grow_from_source(as_copied, source, source.name)
+    a, b = spec_to_dict(spec), spec_to_dict(as_copied)
     for d in (a, b):
         d["train"].pop("init_from", None)
     return source.trained and all(a[t] == b[t] for t in ("model", "channel", "train"))

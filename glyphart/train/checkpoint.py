@@ -34,7 +34,7 @@ def save_checkpoint(path: Path, spec: Spec, gen, dec, opt, step: int, elapsed: f
     tensors["rng.cpu"] = torch.get_rng_state()
     meta = {"format": CHECKPOINT_FORMAT, "model_hash": spec.model_hash, "step": str(step),
             "elapsed": repr(elapsed), "cpu": repr(cpu), "loss0": repr(loss0),
-            "carried": json.dumps([n for g in opt.param_groups for n in g["carried"]])}
+            "carried": json.dumps([n for g in opt.param_groups for n in g.get("carried", [])])}
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
 
