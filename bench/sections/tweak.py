@@ -143,7 +143,7 @@ def bench_tweak() -> None:
     _three_strokes_per_ink()
 
 
-def _tweak_channel(parent: str = "script", lr_scale: float = 1.0, **train) -> None:
+def _tweak_channel(parent: str, lr_scale: float = 1.0, **train) -> None:
     """`parent` with the channel's rotation at 45 degrees: its own bits after the first step
     and at each CPU minute (the copy's lr `lr_scale` times the parent's; `train`: other
     [train] keys changed)."""
