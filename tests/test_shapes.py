@@ -201,3 +201,27 @@ def test_the_opening_penalty_takes_crumbs_and_leaves_bold_parts_at_any_size(size
     assert float(loss) * size * size >= 0.95 * (float(dot.sum()) + 2 * s * 26 * s)
     loss.backward()
     assert float(crumbs.grad[..., 8 * s, 52 * s]) > 0
+
+
+def test_the_opening_takes_each_squares_max_as_a_column_then_a_row():
+    """The separable max is the square window's max: the same values, and on grey images the
+    same gradient; on saturated ones, where windows tie, each window's gradient still goes
+    whole to one of its maxima."""
+    from torch import nn
+
+    from glyphart.train.penalties import square_max
+    torch.manual_seed(0)
+    grey, saturated = torch.rand(3, 2, 40, 40), torch.sigmoid(20 * torch.randn(3, 2, 40, 40))
+    assert not (grey == 1).any() and (saturated == 1).float().mean() > 0.1
+    for images, ties in ((grey, False), (saturated, True)):
+        for k, padding in ((7, 0), (7, 3), (5, 2)):
+            a, b = images.clone().requires_grad_(), images.clone().requires_grad_()
+            square = nn.functional.max_pool2d(a, k, stride=1, padding=padding)
+            separable = square_max(b, k, padding)
+            assert torch.equal(square, separable)
+            weights = torch.rand_like(square)
+            (square * weights).sum().backward()
+            (separable * weights).sum().backward()
+            if not ties:
+                assert torch.allclose(a.grad, b.grad)
+            assert torch.allclose(a.grad.sum((2, 3)), b.grad.sum((2, 3)))

@@ -96,9 +96,17 @@ def opening_loss(images: torch.Tensor) -> torch.Tensor:
     # Background beyond the border (as the perimeter's): a crumb cut by the border is still a
     # crumb, and shapes find no refuge there.
     padded = nn.functional.pad(images, (k // 2,) * 4)
-    eroded = -nn.functional.max_pool2d(-padded, k, stride=1)
-    opened = nn.functional.max_pool2d(eroded, k, stride=1, padding=k // 2)
+    eroded = -square_max(-padded, k, 0)
+    opened = square_max(eroded, k, k // 2)
     return (images - opened).mean()
+
+
+def square_max(images: torch.Tensor, k: int, padding: int) -> torch.Tensor:
+    """The max over each k x k square (stride 1), as a column's max then a row's: 2k
+    comparisons a pixel instead of k^2, the same values and gradients (at 256 px, where k is
+    29, a batch's opening takes a sixth of the time; bench: shapes)."""
+    columns = nn.functional.max_pool2d(images, (k, 1), stride=1, padding=(padding, 0))
+    return nn.functional.max_pool2d(columns, (1, k), stride=1, padding=(0, padding))
 
 
 UNIFORM_STD = 12 ** -0.5  # std of a uniform variable on [0, 1]
