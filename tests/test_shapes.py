@@ -203,7 +203,7 @@ def test_the_opening_penalty_takes_crumbs_and_leaves_bold_parts_at_any_size(size
     assert float(crumbs.grad[..., 8 * s, 52 * s]) > 0
 
 
-def test_the_opening_takes_each_squares_max_as_a_column_then_a_row():
+def test_the_opening_takes_each_squares_max_as_a_row_then_a_column():
     """The separable max is the square window's max: the same values, and on grey images the
     same gradient; on saturated ones, where windows tie, each window's gradient still goes
     whole to one of its maxima."""
