@@ -138,6 +138,9 @@ def bench_tweak() -> None:
     `preset new` makes a copy."""
     _tweak_channel("script")
     _tweak_channel("gray")
+    _registration_by_turn("gray")
+    _registration_by_turn("script")
+    _fifth_stroke_start()
     _fifth_stroke()
     _three_segments()
     _three_strokes_per_ink()
@@ -183,6 +186,35 @@ def _tweak_channel(parent: str, lr_scale: float = 1.0, **train) -> None:
            bits / reference >= 0.9, f"{bits} bits, {record['cpu_minutes']} CPU-min")
 
 
+def _registration_by_turn(parent: str) -> None:
+    """Where `parent`'s reader loses a 45-degree copy's bits: how far its registration puts
+    the glyph's corners (mean distance, normalised units) from where the channel moved them,
+    by how far the channel turned the glyph (affine always on, no perspective)."""
+    import torch
+    from glyphart.channel import build_channel
+    from glyphart.presets import load_preset
+    from glyphart.spec import spec_from_dict
+    preset = load_preset(parent)
+    gen, dec = preset.generator.eval(), preset.decoder.eval()
+    data = variant(parent, channel={"affine": {"degrees": 45.0, "p": 1.0},
+                                    "perspective": {"p": 0.0}})
+    channel = build_channel(spec_from_dict(data).channel, preset.spec.model.size)
+    torch.manual_seed(0)
+    errors, turns = [], []
+    with torch.no_grad():
+        for _ in range(8):
+            seen = dec.pool(channel(gen(torch.randn(256, preset.spec.model.message_size))))
+            moved = channel.moved_corners()
+            errors.append((dec.registration.corners(seen) - moved).norm(dim=-1).mean(1))
+            top = moved[:, 1] - moved[:, 0]
+            turns.append(torch.rad2deg(torch.atan2(top[:, 1], top[:, 0])).abs())
+    error, turn = torch.cat(errors), torch.cat(turns)
+    for low, high in ((0, 30), (30, 38), (38, 50)):
+        inside = (turn >= low) & (turn < high)
+        report("tweak", f"{parent}'s registration, glyphs turned {low}-{high} deg: corners off",
+               float(error[inside].mean()), "", "", None, f"{int(inside.sum())} glyphs")
+
+
 def _fifth_stroke() -> None:
     from glyphart.latent import messages
     from glyphart.presets import load_preset
@@ -192,6 +224,43 @@ def _fifth_stroke() -> None:
     share = inking(gen, messages(80, range(1024)), [4])[0]
     report("tweak", "brush with a fifth stroke: glyphs the fifth inks", share, "share",
            ">= 0.9", share >= 0.9)
+
+
+def _fifth_stroke_start() -> None:
+    """Why a fifth stroke costs brush its bits on step one: the copy's reference bits before
+    any step, with its fifth stroke drawn or hidden (radii below zero), and with the set's
+    summary (the mean the strokes arrange themselves by) of all five or of brush's four."""
+    import torch
+    from glyphart.channel import build_channel
+    from glyphart.metrics import read_back, set_bits
+    from glyphart.models import build_models, place_strokes
+    from glyphart.sets import SetLayout
+    from glyphart.spec import spec_from_dict
+    from glyphart.strokes import Strokes
+    from glyphart.train.checkpoint import init_from
+    spec = spec_from_dict(variant("brush", {"strokes": 5, "message_size": 80})).model
+    gen, dec = build_models(spec)
+    init_from("brush", gen, dec)
+    gen.eval(), dec.eval()
+    channel = build_channel(spec_from_dict(variant("brush")).channel, spec.size)
+
+    def glyphs(z, summary_of: int, drawn: bool):
+        e = gen.set.embed(z.view(len(z), 5, -1))
+        summary = e[:, :summary_of].mean(1, keepdim=True).expand_as(e)
+        strokes = place_strokes(spec, gen.set.head(gen.set.body(torch.cat([e, summary], -1))), z)
+        if not drawn:  # a radius below zero by three edge widths: no ink
+            radii = strokes.radii.clone()
+            radii[:, 4] = -3 * spec.softness / spec.size
+            strokes = Strokes(strokes.points, radii, strokes.taper)
+        return torch.sigmoid(gen.logits_of(strokes))
+    for summary_of, drawn in ((4, False), (5, False), (4, True), (5, True)):
+        with torch.no_grad():
+            sent, read = read_back(lambda z: dec(channel(glyphs(z, summary_of, drawn))), 1024,
+                                   80)
+        bits = set_bits(sent, read, SetLayout.of(spec))
+        report("tweak", f"brush + a fifth stroke, step 0, {'drawn' if drawn else 'hidden'}, "
+               f"summary of {summary_of}: bits", bits, "bits", "", None,
+               "as grown" if drawn and summary_of == 5 else "")
 
 
 def _three_segments() -> None:
