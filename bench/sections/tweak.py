@@ -133,11 +133,13 @@ def overlap_with_parent(generator, parent: str, z) -> float:
 
 
 def bench_tweak() -> None:
-    """About 50 CPU minutes: script (strokes) and gray (shapes) at 45 degrees, brush with a
-    fifth stroke and with three segments, color with three strokes per ink; each made as
-    `preset new` makes a copy."""
-    _tweak_channel("script")
-    _tweak_channel("gray")
+    """About 75 CPU minutes: every shipped preset at 45 degrees, where gray's and script's
+    registrations lose their way, brush with a fifth stroke (and why on step one) and with
+    three segments, color with three strokes per ink; each made as `preset new` makes a
+    copy."""
+    from glyphart.presets import BUILTIN_NAMES
+    for parent in BUILTIN_NAMES:
+        _tweak_channel(parent)
     _registration_by_turn("gray")
     _registration_by_turn("script")
     _fifth_stroke_start()
@@ -152,6 +154,7 @@ def _tweak_channel(parent: str, lr_scale: float = 1.0, **train) -> None:
     [train] keys changed)."""
     import torch
     from glyphart.channel import build_channel
+    from glyphart.inks import make_paint
     from glyphart.metrics import read_back, set_bits
     from glyphart.sets import SetLayout
     from glyphart.spec import spec_from_dict
@@ -161,6 +164,9 @@ def _tweak_channel(parent: str, lr_scale: float = 1.0, **train) -> None:
     spec = spec_from_dict(data)
     channel, t0, seen = build_channel(spec.channel, spec.model.size), [], []
     size = spec.model.message_size
+    r = spec.render  # a colour preset is read in its own palette, as eval reads it
+    paint = make_paint(spec.model.layers, r.palette, r.inks, r.paper, "", r.blend) \
+        if spec.model.inks else None
 
     def every_minute(step, gen, dec):
         if not t0:  # the run's first step: its CPU minutes count from here
@@ -170,7 +176,8 @@ def _tweak_channel(parent: str, lr_scale: float = 1.0, **train) -> None:
             c0 = time.process_time()
             gen.eval(), dec.eval()
             with torch.no_grad():
-                sent, read = read_back(lambda z: dec(channel(gen(z))), 1024, size)
+                sent, read = read_back(lambda z: dec(channel(
+                    gen(z) if paint is None else paint.composite(gen(z)))), 1024, size)
             gen.train(), dec.train()
             seen.append((len(seen), set_bits(sent, read, SetLayout.of(spec.model)),
                          time.process_time() - c0))
