@@ -137,9 +137,13 @@ def test_a_copy_grows_from_the_preset_it_was_copied_from(tmp_path):
 
 def test_a_copy_fine_tunes_what_it_carries_at_its_parents_final_rate():
     """`preset new` writes the fine-tuning recipe: the carried tensors at the parent's
-    lr_final, edges crisp from the start as the parent's ended (no sharpen)."""
+    lr_final, edges crisp from the start and glyphs drawn at full size, as the parent's
+    ended (no sharpen, no reader_until)."""
     gray = load_spec(copy_preset("gray", "tweak")).train
     assert (gray.init_from, gray.carried_lr, gray.sharpen) == ("gray", gray.lr_final, 0.0)
+    assert load_preset("hd-color").spec.train.reader_until > 0
+    hd = load_spec(copy_preset("hd-color", "hd-tweak")).train
+    assert (hd.init_from, hd.carried_lr, hd.reader_until) == ("hd-color", hd.lr_final, 0.0)
 
 
 def test_carried_tensors_learn_at_carried_lr_and_keep_it_on_resume(tmp_path):
