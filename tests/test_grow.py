@@ -12,7 +12,7 @@ from conftest import tiny_four_strokes, write_tiny
 from glyphart.errors import GlyphartError
 from glyphart.grow import grow
 from glyphart.models import build_models
-from glyphart.presets import copy_preset, load_preset
+from glyphart.presets import copy_preset, find, load_preset
 from glyphart.spec import load_spec
 from glyphart.train import train
 from glyphart.train.checkpoint import init_from
@@ -141,7 +141,7 @@ def test_a_copy_fine_tunes_what_it_carries_at_its_parents_final_rate():
     ended (no sharpen, no reader_until)."""
     gray = load_spec(copy_preset("gray", "tweak")).train
     assert (gray.init_from, gray.carried_lr, gray.sharpen) == ("gray", gray.lr_final, 0.0)
-    assert load_preset("hd-color").spec.train.reader_until > 0
+    assert load_spec(find("hd-color").toml).train.reader_until > 0
     hd = load_spec(copy_preset("hd-color", "hd-tweak")).train
     assert (hd.init_from, hd.carried_lr, hd.reader_until) == ("hd-color", hd.lr_final, 0.0)
 

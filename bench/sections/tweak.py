@@ -154,19 +154,17 @@ def _tweak_channel(parent: str, lr_scale: float = 1.0, **train) -> None:
     [train] keys changed)."""
     import torch
     from glyphart.channel import build_channel
-    from glyphart.inks import make_paint
     from glyphart.metrics import read_back, set_bits
     from glyphart.sets import SetLayout
     from glyphart.spec import spec_from_dict
+    from glyphart.train.run import training_paint
     data = variant(parent, channel={"affine": {"degrees": 45.0}})
     data["train"]["lr"] *= lr_scale
     data["train"].update(train)
     spec = spec_from_dict(data)
     channel, t0, seen = build_channel(spec.channel, spec.model.size), [], []
     size = spec.model.message_size
-    r = spec.render  # a colour preset is read in its own palette, as eval reads it
-    paint = make_paint(spec.model.layers, r.palette, r.inks, r.paper, "", r.blend) \
-        if spec.model.inks else None
+    paint = training_paint(spec)  # a colour preset is read in its own palette, as eval reads it
 
     def every_minute(step, gen, dec):
         if not t0:  # the run's first step: its CPU minutes count from here
